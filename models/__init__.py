@@ -1,0 +1,7 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from . import crm_billing_schedule
+from . import crm_billing_schedule_line
+from . import crm_billing_period
+from . import res_partner
+from . import sale_order
+from . import account_move

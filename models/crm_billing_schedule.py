@@ -1,0 +1,706 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, float_round
+
+from . import billing_period_math as period_math
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmBillingSchedule(models.Model):
+    _name = "crm.billing.schedule"
+    _description = "Billing Schedule"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "next_invoice_date, id desc"
+    _check_company_auto = True
+
+    #: schedules claimed and invoiced per committed batch by the cron
+    _CRON_BATCH_SIZE = 100
+
+    name = fields.Char(
+        string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram"
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Customer",
+        required=True,
+        tracking=True,
+        index=True,
+        check_company=True,
+    )
+    commercial_partner_id = fields.Many2one(
+        related="partner_id.commercial_partner_id", store=True, index=True
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        tracking=True,
+        default=lambda self: self.env.company.currency_id,
+    )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        string="Sales Order",
+        index="btree_not_null",
+        check_company=True,
+        copy=False,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        tracking=True,
+        default=lambda self: self.env.user,
+        domain="[('share', '=', False)]",
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("running", "Running"),
+            ("paused", "Paused"),
+            ("done", "Done"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        index=True,
+        group_expand=True,
+    )
+    schedule_type = fields.Selection(
+        [("recurring", "Recurring"), ("instalment", "Instalments")],
+        string="Type",
+        default="recurring",
+        required=True,
+        tracking=True,
+    )
+    rule_type = fields.Selection(
+        [
+            ("daily", "Days"),
+            ("weekly", "Weeks"),
+            ("monthly", "Months"),
+            ("quarterly", "Quarters"),
+            ("yearly", "Years"),
+        ],
+        string="Recurrence",
+        default="monthly",
+        required=True,
+        tracking=True,
+    )
+    interval = fields.Integer(string="Every", default=1, required=True, tracking=True)
+    date_start = fields.Date(
+        string="Start Date", required=True, default=fields.Date.context_today, tracking=True
+    )
+    date_end = fields.Date(
+        string="End Date", tracking=True, help="Leave empty for a schedule that runs until stopped."
+    )
+    invoicing_mode = fields.Selection(
+        [("prepaid", "In advance (prepaid)"), ("postpaid", "In arrears (postpaid)")],
+        default="prepaid",
+        required=True,
+        help="Prepaid periods are invoiced on their first day, postpaid ones on their last.",
+    )
+    align_calendar = fields.Boolean(
+        string="Follow the Calendar",
+        help="Periods start on the 1st of the month, quarter or year (Monday for weeks); "
+        "the first, partial period is prorated.",
+    )
+    prorate = fields.Boolean(
+        string="Prorate Last Period",
+        help="When the end date falls inside a period, invoice only the days covered.",
+    )
+    auto_post = fields.Boolean(
+        string="Post Invoices", default=True, help="Post the invoices as soon as they are created."
+    )
+    auto_send = fields.Boolean(
+        string="Send Invoices",
+        help="Email posted invoices to the customer, with the PDF attached, "
+        "through Odoo's invoice sending queue.",
+    )
+    journal_id = fields.Many2one(
+        "account.journal",
+        string="Journal",
+        check_company=True,
+        domain="[('type', '=', 'sale')]",
+        help="Sales journal of the invoices; the company's default one when empty.",
+    )
+    payment_term_id = fields.Many2one(
+        "account.payment.term", string="Payment Terms", check_company=True
+    )
+    fiscal_position_id = fields.Many2one(
+        "account.fiscal.position", string="Fiscal Position", check_company=True
+    )
+    note = fields.Html()
+    next_invoice_date = fields.Date(
+        compute="_compute_next_invoice_date",
+        store=True,
+        index=True,
+        help="When the next period falls due for invoicing; empty when nothing is left.",
+    )
+    line_ids = fields.One2many(
+        "crm.billing.schedule.line", "schedule_id", string="Lines", copy=True
+    )
+    period_ids = fields.One2many("crm.billing.period", "schedule_id", string="Periods")
+    invoice_ids = fields.One2many(
+        "account.move", "billing_schedule_id", string="Invoices", readonly=True
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    amount_untaxed = fields.Monetary(
+        string="Amount per Period",
+        compute="_compute_amounts",
+        store=True,
+        help="Untaxed amount of a full period (of all instalments for an instalment plan).",
+    )
+    mrr = fields.Monetary(
+        string="MRR",
+        compute="_compute_amounts",
+        store=True,
+        currency_field="company_currency_id",
+        help="Monthly recurring revenue of a running recurring schedule, in company currency.",
+    )
+
+    _interval_positive = models.Constraint(
+        "CHECK(interval >= 1)", "The interval must be at least 1."
+    )
+    _dates_ordered = models.Constraint(
+        "CHECK(date_end IS NULL OR date_end >= date_start)",
+        "The end date cannot be before the start date.",
+    )
+
+    # --- Computes ---
+
+    @api.depends(
+        "state",
+        "schedule_type",
+        "rule_type",
+        "interval",
+        "date_start",
+        "date_end",
+        "invoicing_mode",
+        "align_calendar",
+        "prorate",
+        "period_ids.date_start",
+        "line_ids.date",
+        "line_ids.invoice_id",
+    )
+    def _compute_next_invoice_date(self):
+        for schedule in self:
+            if schedule.state not in ("draft", "running", "paused") or schedule.interval < 1:
+                schedule.next_invoice_date = False
+                continue
+            period = schedule._next_period()
+            schedule.next_invoice_date = period and schedule._period_invoice_date(period)
+
+    def _compute_invoice_count(self):
+        counts = dict(
+            self.env["account.move"]._read_group(
+                [("billing_schedule_id", "in", self.ids)],
+                ["billing_schedule_id"],
+                ["__count"],
+            )
+        )
+        for schedule in self:
+            schedule.invoice_count = counts.get(schedule, 0)
+
+    @api.depends(
+        "state",
+        "schedule_type",
+        "rule_type",
+        "interval",
+        "currency_id",
+        "company_id",
+        "line_ids.price_subtotal",
+    )
+    def _compute_amounts(self):
+        today = fields.Date.context_today(self)
+        for schedule in self:
+            amount = sum(schedule.line_ids.mapped("price_subtotal"))
+            schedule.amount_untaxed = amount
+            if (
+                schedule.schedule_type != "recurring"
+                or schedule.state != "running"
+                or schedule.interval < 1
+            ):
+                schedule.mrr = 0.0
+                continue
+            monthly = amount * float(period_math.monthly_factor(schedule.rule_type, schedule.interval))
+            schedule.mrr = schedule.currency_id._convert(
+                monthly, schedule.company_currency_id, schedule.company_id, today
+            )
+
+    @api.depends("partner_id", "name")
+    def _compute_display_name(self):
+        for schedule in self:
+            schedule.display_name = (
+                f"{schedule.name} - {schedule.partner_id.name}"
+                if schedule.partner_id
+                else schedule.name
+            )
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for schedule in self:
+            schedule.access_url = f"/my/billing/{schedule.id}"
+
+    # --- Constraints ---
+
+    @api.constrains("interval")
+    def _check_interval(self):
+        for schedule in self:
+            if schedule.interval < 1:
+                raise ValidationError(
+                    _("Schedule %s: invoices recur every 1 period or more.", schedule.name)
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for schedule in self:
+            if schedule.date_end and schedule.date_end < schedule.date_start:
+                raise ValidationError(
+                    _(
+                        "Schedule %(name)s ends on %(end)s, before it starts on %(start)s.",
+                        name=schedule.name,
+                        end=schedule.date_end,
+                        start=schedule.date_start,
+                    )
+                )
+
+    @api.constrains("journal_id", "currency_id", "company_id")
+    def _check_journal(self):
+        for schedule in self.filtered("journal_id"):
+            journal = schedule.journal_id
+            if journal.type != "sale":
+                raise ValidationError(
+                    _("Schedule %(name)s must invoice through a sales journal, not %(journal)s.",
+                      name=schedule.name, journal=journal.display_name)
+                )
+            if journal.company_id != schedule.company_id:
+                raise ValidationError(
+                    _(
+                        "Journal %(journal)s belongs to %(company)s, not to the schedule's company.",
+                        journal=journal.display_name,
+                        company=journal.company_id.name,
+                    )
+                )
+            if journal.currency_id and journal.currency_id != schedule.currency_id:
+                raise ValidationError(
+                    _(
+                        "Journal %(journal)s invoices in %(journal_currency)s; "
+                        "schedule %(name)s is in %(currency)s.",
+                        journal=journal.display_name,
+                        journal_currency=journal.currency_id.name,
+                        name=schedule.name,
+                        currency=schedule.currency_id.name,
+                    )
+                )
+
+    # --- ORM ---
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sequence = self.env["ir.sequence"]
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = sequence.with_company(company).next_by_code(
+                    "crm.billing.schedule"
+                ) or _("New")
+        return super().create(vals_list)
+
+    #: fields that shape the invoiced periods, frozen once a period is invoiced
+    _FROZEN_WHEN_INVOICED = (
+        "schedule_type",
+        "rule_type",
+        "interval",
+        "date_start",
+        "align_calendar",
+        "invoicing_mode",
+        "currency_id",
+        "company_id",
+        "partner_id",
+    )
+
+    def write(self, vals):
+        frozen = [name for name in self._FROZEN_WHEN_INVOICED if name in vals]
+        for schedule in self.filtered("period_ids") if frozen else ():
+            for name in frozen:
+                field = self._fields[name]
+                new = field.convert_to_record(field.convert_to_cache(vals[name], schedule), schedule)
+                if schedule[name] != new:
+                    raise UserError(
+                        _(
+                            "Schedule %(name)s has invoiced periods: its %(field)s can no longer "
+                            "change. Close it and start a new one.",
+                            name=schedule.name,
+                            field=field.string,
+                        )
+                    )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        for schedule in self:
+            if schedule.period_ids or schedule.state not in ("draft", "cancelled"):
+                raise UserError(
+                    _(
+                        "Schedule %s has been started or invoiced: cancel it instead of deleting it.",
+                        schedule.name,
+                    )
+                )
+
+    # --- Actions ---
+
+    def action_start(self):
+        for schedule in self:
+            if schedule.state == "cancelled":
+                raise UserError(
+                    _("Schedule %s is cancelled and cannot start again; copy it instead.", schedule.name)
+                )
+            if schedule.state != "draft":
+                raise UserError(_("Only a draft schedule can start (%s is not).", schedule.name))
+            schedule._check_ready()
+        self.state = "running"
+        return True
+
+    def action_pause(self):
+        not_running = self.filtered(lambda s: s.state != "running")
+        if not_running:
+            raise UserError(_("Only a running schedule can be paused (%s is not).", not_running[0].name))
+        self.state = "paused"
+        return True
+
+    def action_resume(self):
+        not_paused = self.filtered(lambda s: s.state != "paused")
+        if not_paused:
+            raise UserError(_("Only a paused schedule can resume (%s is not).", not_paused[0].name))
+        self.state = "running"
+        return True
+
+    def action_cancel(self):
+        done = self.filtered(lambda s: s.state == "done")
+        if done:
+            raise UserError(_("Schedule %s is done and cannot be cancelled.", done[0].name))
+        self.state = "cancelled"
+        return True
+
+    def action_draft(self):
+        cancelled = self.filtered(lambda s: s.state != "cancelled" or s.period_ids)
+        if cancelled:
+            raise UserError(
+                _("Only a cancelled schedule that never invoiced can return to draft (%s).",
+                  cancelled[0].name)
+            )
+        self.state = "draft"
+        return True
+
+    def action_generate_invoices(self):
+        """Invoice every period due today (or before) of these schedules.
+
+        Runs in the user's transaction: the schedules are locked first, so a cron run
+        working on them at the same moment makes this wait, then find nothing left to
+        invoice."""
+        not_running = self.filtered(lambda s: s.state != "running")
+        if not_running:
+            raise UserError(
+                _("Schedule %s is not running: start or resume it first.", not_running[0].name)
+            )
+        self._lock_for_invoicing()
+        invoices = self._generate_invoices(raise_errors=True)
+        if not invoices:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "info",
+                    "message": _("Nothing is due yet: every due period is already invoiced."),
+                    "next": {"type": "ir.actions.act_window_close"},
+                },
+            }
+        return self._action_view_invoices(invoices)
+
+    def action_view_invoices(self):
+        return self._action_view_invoices(self.invoice_ids)
+
+    def _action_view_invoices(self, invoices):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", invoices.ids)]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        if len(invoices) == 1:
+            action["views"] = [(self.env.ref("account.view_move_form").id, "form")]
+            action["res_id"] = invoices.id
+        return action
+
+    def _check_ready(self):
+        """Refuse to run a schedule that could not produce a valid invoice."""
+        self.ensure_one()
+        if not self.line_ids:
+            raise ValidationError(_("Schedule %s has no lines: add what to invoice first.", self.name))
+        if self.schedule_type == "instalment" and self.line_ids.filtered(lambda l: not l.date):
+            raise ValidationError(_("Every instalment of %s needs a date.", self.name))
+        journal = self._get_journal()
+        if not journal:
+            raise ValidationError(
+                _("Company %s has no sales journal to invoice schedule %s.", self.company_id.name, self.name)
+            )
+
+    # --- Periods ---
+
+    def _period_kwargs(self):
+        self.ensure_one()
+        return {
+            "date_start": self.date_start,
+            "rule_type": self.rule_type,
+            "interval": self.interval,
+            "date_end": self.date_end,
+            "align_calendar": self.align_calendar,
+            "prorate": self.prorate,
+        }
+
+    def _period_invoice_date(self, period):
+        return period_math.invoice_date(period, self.invoicing_mode)
+
+    def _instalment_periods(self):
+        """One period per instalment date; an instalment is 'invoiced' once on its own
+        date, so the period starts and ends on that day."""
+        dates = sorted(set(self.line_ids.filtered("date").mapped("date")))
+        return [period_math.Period(index, day, day, 1) for index, day in enumerate(dates)]
+
+    def _next_period(self):
+        """First period not yet invoiced, or None when the schedule is over."""
+        self.ensure_one()
+        invoiced = set(self.period_ids.mapped("date_start"))
+        if self.schedule_type == "instalment":
+            return next((p for p in self._instalment_periods() if p.date_start not in invoiced), None)
+        if not (self.date_start and self.rule_type):
+            return None
+        for period in period_math.iter_periods(**self._period_kwargs()):
+            if period.date_start not in invoiced:
+                return period
+        return None
+
+    def _due_periods(self, today):
+        """Every period of this schedule that should be invoiced by ``today`` and is not."""
+        self.ensure_one()
+        invoiced = set(self.period_ids.mapped("date_start"))
+        if self.schedule_type == "instalment":
+            candidates = self._instalment_periods()
+        else:
+            # a postpaid period is due on its last day: look one period ahead of today
+            candidates = []
+            for period in period_math.iter_periods(**self._period_kwargs()):
+                if period.date_start > today:
+                    break
+                candidates.append(period)
+        return [
+            p
+            for p in candidates
+            if p.date_start not in invoiced and self._period_invoice_date(p) <= today
+        ]
+
+    # --- Invoicing ---
+
+    def _get_journal(self):
+        self.ensure_one()
+        return self.journal_id or self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
+            limit=1,
+        )
+
+    def _prepare_invoice_vals(self, period):
+        """Values of the invoice of one period; extend to add fields."""
+        self.ensure_one()
+        journal = self._get_journal()
+        partner = self.partner_id
+        vals = {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "journal_id": journal.id,
+            "invoice_date": self._period_invoice_date(period),
+            "invoice_origin": self.sale_order_id.name or self.name,
+            "invoice_user_id": self.user_id.id,
+            "billing_schedule_id": self.id,
+            "narration": self.note,
+            "invoice_line_ids": [
+                Command.create(vals) for vals in self._prepare_invoice_lines_vals(period)
+            ],
+        }
+        if self.payment_term_id:
+            vals["invoice_payment_term_id"] = self.payment_term_id.id
+        if self.fiscal_position_id:
+            vals["fiscal_position_id"] = self.fiscal_position_id.id
+        if self.sale_order_id:
+            vals["team_id"] = self.sale_order_id.team_id.id
+            vals["partner_shipping_id"] = self.sale_order_id.partner_shipping_id.id
+        return vals
+
+    def _prepare_invoice_lines_vals(self, period):
+        self.ensure_one()
+        if self.schedule_type == "instalment":
+            lines = self.line_ids.filtered(lambda l: l.date == period.date_start)
+        else:
+            lines = self.line_ids
+        return [line._prepare_invoice_line_vals(period) for line in lines]
+
+    def _lock_for_invoicing(self):
+        """Lock these schedules' rows until the end of the transaction, waiting for
+        any other transaction (a cron run, another user) that holds them."""
+        if self:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM crm_billing_schedule WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    tuple(self.ids),
+                )
+            )
+            self.invalidate_recordset()
+            self.period_ids.invalidate_recordset()
+            self.env["crm.billing.period"].invalidate_model()
+
+    def _generate_invoices(self, today=None, raise_errors=False):
+        """Invoice the due periods of these schedules, already locked by the caller.
+
+        Each schedule is worked in a savepoint: when it fails, its invoices and periods
+        are rolled back, the reason is logged on its chatter and the others go on
+        (unless ``raise_errors``). Returns the invoices created."""
+        today = today or fields.Date.context_today(self)
+        Move = self.env["account.move"]
+        invoices = Move
+        for schedule in self:
+            schedule = schedule.with_company(schedule.company_id)
+            try:
+                with self.env.cr.savepoint():
+                    invoices |= schedule._invoice_due_periods(today)
+            except (UserError, ValidationError, pg_errors.UniqueViolation) as error:
+                if raise_errors:
+                    raise
+                schedule._log_invoicing_failure(error)
+        if invoices:
+            invoices._billing_after_create()
+        return invoices
+
+    def _invoice_due_periods(self, today):
+        """Create, in one batch, one invoice per due period and the periods that claim
+        them. The unique (schedule, start) key refuses a period invoiced twice."""
+        self.ensure_one()
+        if self.state != "running":
+            return self.env["account.move"]
+        due = self._due_periods(today)
+        if not due:
+            self._check_done()
+            return self.env["account.move"]
+        self._check_ready()
+        invoices = self.env["account.move"].create(
+            [self._prepare_invoice_vals(period) for period in due]
+        )
+        periods = self.env["crm.billing.period"].create(
+            [
+                self._prepare_period_vals(period, invoice)
+                for period, invoice in zip(due, invoices, strict=True)
+            ]
+        )
+        for period, invoice in zip(periods, invoices, strict=True):
+            invoice.billing_period_id = period
+        if self.schedule_type == "instalment":
+            for invoice, period in zip(invoices, due, strict=True):
+                self.line_ids.filtered(lambda l, d=period.date_start: l.date == d).invoice_id = invoice
+        if self.auto_post:
+            invoices.action_post()
+        self._check_done()
+        return invoices
+
+    def _prepare_period_vals(self, period, invoice):
+        return {
+            "schedule_id": self.id,
+            "date_start": period.date_start,
+            "date_end": period.date_end,
+            "invoice_date": self._period_invoice_date(period),
+            "factor": float(period.factor),
+            "invoice_id": invoice.id,
+        }
+
+    def _check_done(self):
+        """A schedule whose every period is invoiced is done."""
+        for schedule in self:
+            if schedule.state == "running" and not schedule._next_period():
+                schedule.state = "done"
+
+    def _log_invoicing_failure(self, error):
+        self.ensure_one()
+        reason = error.args[0] if getattr(error, "args", None) else str(error)
+        if isinstance(error, pg_errors.UniqueViolation):
+            reason = _("a period was already invoiced by another run; nothing was invoiced twice")
+        _logger.warning("Billing schedule %s not invoiced: %s", self.name, reason)
+        self.message_post(
+            body=_("Invoicing failed, nothing was created for this run: %s", reason),
+            message_type="notification",
+        )
+
+    # --- Scheduled action ---
+
+    @api.model
+    def _get_due_schedules_domain(self, today):
+        return [("state", "=", "running"), ("next_invoice_date", "<=", today)]
+
+    @api.model
+    def _claim_due_schedules(self, today, limit, exclude_ids=()):
+        """Lock up to ``limit`` due schedules that no other transaction holds and return
+        them; schedules locked by another worker are skipped, not waited for."""
+        domain = self._get_due_schedules_domain(today)
+        if exclude_ids:
+            domain = [*domain, ("id", "not in", list(exclude_ids))]
+        query = self.sudo()._search(domain, order="id", limit=limit)
+        self.env.cr.execute(
+            SQL("%s FOR NO KEY UPDATE OF crm_billing_schedule SKIP LOCKED", query.select())
+        )
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _cron_generate_invoices(self, batch_size=None):
+        """Invoice every due period of every running schedule, in committed batches.
+
+        Several workers may run this at once: each claims its own schedules with
+        ``FOR NO KEY UPDATE SKIP LOCKED`` and commits them batch by batch."""
+        batch_size = batch_size or self._CRON_BATCH_SIZE
+        today = fields.Date.context_today(self)
+        Cron = self.env["ir.cron"]
+        failed = set()
+        while True:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    schedules = self._claim_due_schedules(today, batch_size, failed)
+            except pg_errors.SerializationFailure:
+                # another worker committed these rows after our snapshot was taken:
+                # commit nothing, take a fresh snapshot and claim again
+                Cron._commit_progress(0)
+                continue
+            if not schedules:
+                break
+            self.env.invalidate_all()
+            invoices = schedules._generate_invoices(today)
+            failed.update(
+                schedules.filtered(lambda s: s.state == "running" and s.next_invoice_date
+                                   and s.next_invoice_date <= today).ids
+            )
+            remaining = self.sudo().search_count(self._get_due_schedules_domain(today))
+            _logger.info(
+                "Billing run: %d schedules, %d invoices in this batch", len(schedules), len(invoices)
+            )
+            if Cron._commit_progress(len(schedules), remaining=max(remaining - len(failed), 0)) <= 0:
+                break
+        return True

@@ -1,0 +1,117 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CrmBillingScheduleLine(models.Model):
+    _name = "crm.billing.schedule.line"
+    _description = "Billing Schedule Line"
+    _order = "schedule_id, date, sequence, id"
+    _check_company_auto = True
+
+    schedule_id = fields.Many2one(
+        "crm.billing.schedule", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="schedule_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="schedule_id.currency_id")
+    schedule_type = fields.Selection(related="schedule_id.schedule_type")
+    sequence = fields.Integer(default=10)
+    product_id = fields.Many2one(
+        "product.product",
+        check_company=True,
+        domain="[('sale_ok', '=', True)]",
+    )
+    name = fields.Text(string="Description", required=True)
+    quantity = fields.Float(default=1.0, digits="Product Unit", required=True)
+    price_unit = fields.Float(string="Unit Price", digits="Product Price", required=True)
+    discount = fields.Float(string="Discount (%)", digits="Discount")
+    tax_ids = fields.Many2many(
+        "account.tax",
+        string="Taxes",
+        check_company=True,
+        domain="[('type_tax_use', '=', 'sale')]",
+    )
+    sale_line_id = fields.Many2one(
+        "sale.order.line", string="Sales Order Line", index="btree_not_null", copy=False
+    )
+    date = fields.Date(
+        string="Due for Invoicing", help="Instalments: the day this instalment is invoiced."
+    )
+    percent = fields.Float(
+        string="Share (%)", digits=(16, 4), help="Instalments: share of the order total."
+    )
+    amount = fields.Monetary(
+        help="Instalments: amount of this instalment, taxes excluded.",
+    )
+    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, copy=False)
+    price_subtotal = fields.Monetary(
+        string="Subtotal", compute="_compute_price_subtotal", store=True
+    )
+
+    _quantity_positive = models.Constraint(
+        "CHECK(quantity >= 0)", "A schedule line cannot have a negative quantity."
+    )
+    _percent_range = models.Constraint(
+        "CHECK(percent >= 0 AND percent <= 100)", "A share is between 0 and 100%."
+    )
+
+    @api.depends("quantity", "price_unit", "discount", "currency_id")
+    def _compute_price_subtotal(self):
+        for line in self:
+            subtotal = line.quantity * line.price_unit * (1 - (line.discount or 0.0) / 100.0)
+            line.price_subtotal = line.currency_id.round(subtotal) if line.currency_id else subtotal
+
+    @api.onchange("product_id")
+    def _onchange_product_id(self):
+        product = self.product_id
+        if not product:
+            return
+        partner = self.schedule_id.partner_id
+        self.name = product.with_context(lang=partner.lang).get_product_multiline_description_sale()
+        self.price_unit = product.lst_price
+        self.tax_ids = product.taxes_id._filter_taxes_by_company(self.schedule_id.company_id or self.env.company)
+
+    @api.constrains("discount")
+    def _check_discount(self):
+        for line in self:
+            if not 0 <= line.discount <= 100:
+                raise ValidationError(_("A discount is between 0 and 100%% (line %s).", line.name))
+
+    def _prepare_invoice_line_vals(self, period):
+        """Values of the invoice line of this schedule line for one period; the
+        description says which period it covers and prorated periods are invoiced
+        for the days they cover."""
+        self.ensure_one()
+        schedule = self.schedule_id
+        price_unit = self.price_unit
+        name = self.name
+        if schedule.schedule_type == "recurring":
+            lang = schedule.partner_id.lang or self.env.lang
+            date_format = self.env["res.lang"]._get_data(code=lang).date_format or "%m/%d/%Y"
+            name = _(
+                "%(name)s\nPeriod: %(start)s to %(end)s",
+                name=self.name,
+                start=period.date_start.strftime(date_format),
+                end=period.date_end.strftime(date_format),
+            )
+            if period.factor != 1:
+                covered = (period.date_end - period.date_start).days + 1
+                price_unit = schedule.currency_id.round(price_unit * float(period.factor))
+                name += _(
+                    " (prorated: %(covered)s of %(total)s days)",
+                    covered=covered,
+                    total=round(covered / period.factor),
+                )
+        vals = {
+            "display_type": "product",
+            "name": name,
+            "product_id": self.product_id.id,
+            "quantity": self.quantity,
+            "price_unit": price_unit,
+            "discount": self.discount,
+            "tax_ids": [fields.Command.set(self.tax_ids.ids)],
+        }
+        if self.sale_line_id:
+            vals["sale_line_ids"] = [fields.Command.link(self.sale_line_id.id)]
+        return vals
