@@ -704,3 +704,6 @@ class CrmBillingSchedule(models.Model):
             if Cron._commit_progress(len(schedules), remaining=max(remaining - len(failed), 0)) <= 0:
                 break
         return True
+
+    # --- Instalments ---
+    # (instalment plans made from sales orders: validation and sales-order hooks)
