@@ -1,0 +1,182 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import OrderedDict
+
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError
+from odoo.fields import Domain
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+RECEIPT_REPORT_XMLID = "crm_billing.action_report_receipt"
+
+
+class CrmBillingPortal(CustomerPortal):
+    """Billing schedules in the customer portal: the list, one schedule with its
+    periods, invoices and receipts, and the receipt download.
+
+    Access follows Odoo's portal rules: the record rules give a portal user the
+    schedules of its commercial entity, and an access token opens one schedule to
+    whoever holds it; anything else is turned away without saying whether the
+    schedule exists."""
+
+    # --- Home ---
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "billing_schedule_count" in counters:
+            Schedule = request.env["crm.billing.schedule"]
+            values["billing_schedule_count"] = (
+                Schedule.search_count(self._get_billing_schedules_domain())
+                if Schedule.has_access("read")
+                else 0
+            )
+        return values
+
+    # --- Schedules ---
+
+    def _get_billing_schedules_domain(self):
+        """Schedules shown in the portal: the customer's own, once started. Drafts
+        are the seller's work in progress; the record rules add the partner limit
+        for portal users, repeated here for internal users browsing the portal."""
+        partner = request.env.user.partner_id
+        return Domain("partner_id", "child_of", [partner.commercial_partner_id.id]) & Domain(
+            "state", "!=", "draft"
+        )
+
+    def _get_billing_searchbar_sortings(self):
+        return {
+            "next": {"label": _("Next Invoice"), "order": "next_invoice_date, id desc"},
+            "date": {"label": _("Start Date"), "order": "date_start desc, id desc"},
+            "name": {"label": _("Reference"), "order": "name desc, id desc"},
+        }
+
+    def _get_billing_searchbar_filters(self):
+        return {
+            "all": {"label": _("All"), "domain": Domain.TRUE},
+            "running": {
+                "label": _("Running"),
+                "domain": Domain("state", "in", ("running", "paused")),
+            },
+            "ended": {"label": _("Ended"), "domain": Domain("state", "in", ("done", "cancelled"))},
+        }
+
+    @http.route(
+        ["/my/billing", "/my/billing/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_billing_schedules(self, page=1, sortby=None, filterby=None, **kw):
+        Schedule = request.env["crm.billing.schedule"]
+        values = self._prepare_portal_layout_values()
+        sortings = self._get_billing_searchbar_sortings()
+        filters = self._get_billing_searchbar_filters()
+        sortby = sortby if sortby in sortings else "next"
+        filterby = filterby if filterby in filters else "all"
+        domain = self._get_billing_schedules_domain() & filters[filterby]["domain"]
+        can_read = Schedule.has_access("read")
+        count = Schedule.search_count(domain) if can_read else 0
+        pager = portal_pager(
+            url="/my/billing",
+            url_args={"sortby": sortby, "filterby": filterby},
+            total=count,
+            page=page,
+            step=self._items_per_page,
+        )
+        schedules = (
+            Schedule.search(
+                domain,
+                order=sortings[sortby]["order"],
+                limit=self._items_per_page,
+                offset=pager["offset"],
+            )
+            if can_read
+            else Schedule
+        )
+        request.session["my_billing_history"] = schedules.ids[:100]
+        values.update(
+            {
+                "schedules": schedules,
+                "page_name": "billing_schedule",
+                "pager": pager,
+                "default_url": "/my/billing",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": OrderedDict(filters.items()),
+                "filterby": filterby,
+            }
+        )
+        return request.render("crm_billing.portal_my_billing_schedules", values)
+
+    @http.route(["/my/billing/<int:schedule_id>"], type="http", auth="public", website=True)
+    def portal_my_billing_schedule(self, schedule_id, access_token=None, **kw):
+        try:
+            schedule_sudo = self._document_check_access(
+                "crm.billing.schedule", schedule_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._billing_schedule_get_page_view_values(schedule_sudo, access_token, **kw)
+        return request.render("crm_billing.portal_my_billing_schedule", values)
+
+    def _billing_schedule_get_page_view_values(self, schedule_sudo, access_token, **kwargs):
+        invoices = schedule_sudo.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
+        ).sorted(lambda m: (m.invoice_date or m.date, m.id), reverse=True)
+        payments = self._billing_schedule_payments(invoices)
+        values = {
+            "page_name": "billing_schedule",
+            "schedule": schedule_sudo,
+            "periods": schedule_sudo.period_ids.sorted("date_start", reverse=True),
+            "lines": schedule_sudo.line_ids,
+            "invoices": invoices,
+            "payments": payments,
+            "receipt_available": self._billing_receipt_report() is not None,
+        }
+        return self._get_page_view_values(
+            schedule_sudo, access_token, values, "my_billing_history", False, **kwargs
+        )
+
+    def _billing_schedule_payments(self, invoices):
+        """Posted payments of these invoices, newest first: those reconciled with
+        them and those matched to them without a journal entry of their own."""
+        if not invoices:
+            return request.env["account.payment"].sudo()
+        payments = invoices._get_reconciled_payments() | invoices.matched_payment_ids
+        return payments.filtered(lambda p: p.state in ("in_process", "paid")).sorted(
+            lambda p: (p.date, p.id), reverse=True
+        )
+
+    def _billing_receipt_report(self):
+        """The receipt report when it is installed, else None."""
+        report = request.env.ref(RECEIPT_REPORT_XMLID, raise_if_not_found=False)
+        return report.sudo() if report else None
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/receipt/<int:payment_id>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_my_billing_receipt(self, schedule_id, payment_id, access_token=None, **kw):
+        """Download the receipt of a payment of this schedule's invoices, once access
+        to the schedule is proven (record rules or its access token)."""
+        try:
+            schedule_sudo = self._document_check_access(
+                "crm.billing.schedule", schedule_id, access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        report = self._billing_receipt_report()
+        invoices = schedule_sudo.invoice_ids.filtered(lambda m: m.state == "posted")
+        payment_sudo = self._billing_schedule_payments(invoices).filtered(
+            lambda p: p.id == payment_id
+        )
+        if not report or not payment_sudo:
+            raise request.not_found()
+        return self._show_report(
+            model=payment_sudo, report_type="pdf", report_ref=report.report_name, download=True
+        )
