@@ -5,3 +5,5 @@ from . import crm_billing_period
 from . import res_partner
 from . import sale_order
 from . import account_move
+from . import product_template
+from . import crm_lead

@@ -707,3 +707,207 @@ class CrmBillingSchedule(models.Model):
 
     # --- Instalments ---
     # (instalment plans made from sales orders: validation and sales-order hooks)
+
+
+class CrmBillingScheduleInstalments(models.Model):
+    """Instalment plans made from a sales order: the order builds their invoices.
+
+    Every instalment but the last is one of sale's own down payments (a fixed amount,
+    taxes included, that sale spreads over the order's taxes); the last one is the
+    order's final invoice, which invoices the order lines and deducts those down
+    payments. The order's invoiced amounts and invoice status thus stay sale's own,
+    and after the last instalment the order is fully invoiced, nothing billed twice.
+    The plan's lines only say when and how much; products, prices and taxes come
+    from the order."""
+
+    _inherit = "crm.billing.schedule"
+
+    instalment_total = fields.Monetary(
+        string="Plan Total",
+        readonly=True,
+        copy=False,
+        help="Instalment plan of a sales order: what the instalments add up to, taxes "
+        "included, i.e. what was left to invoice on the order when the plan was made.",
+    )
+
+    def _is_order_instalment_plan(self):
+        self.ensure_one()
+        return self.schedule_type == "instalment" and bool(self.sale_order_id)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Order = self.env["sale.order"]
+        for vals in vals_list:
+            if (
+                vals.get("schedule_type") == "instalment"
+                and vals.get("sale_order_id")
+                and not vals.get("instalment_total")
+            ):
+                vals["instalment_total"] = Order.browse(vals["sale_order_id"])._billing_amount_left()
+        return super().create(vals_list)
+
+    @api.constrains("line_ids", "state", "instalment_total", "sale_order_id", "schedule_type")
+    def _check_instalment_plan(self):
+        """An open plan of an order adds up to its total to the cent, falls due on or
+        after the order date, and is the order's only open plan."""
+        plans = self.filtered(
+            lambda s: s._is_order_instalment_plan() and s.state not in ("done", "cancelled")
+        )
+        others = self.search(
+            [
+                ("sale_order_id", "in", plans.sale_order_id.ids),
+                ("schedule_type", "=", "instalment"),
+                ("state", "not in", ("done", "cancelled")),
+            ]
+        ) if plans else self.browse()
+        for plan in plans:
+            order = plan.sale_order_id
+            if order.state == "cancel":
+                raise ValidationError(
+                    _("Order %s is cancelled: it cannot be invoiced in instalments.", order.name)
+                )
+            if others.filtered(lambda s, p=plan: s.sale_order_id == p.sale_order_id and s != p):
+                raise ValidationError(
+                    _("Order %s already has an instalment plan: cancel it before making another.",
+                      order.name)
+                )
+            plan._check_instalment_lines()
+
+    def _check_instalment_lines(self):
+        self.ensure_one()
+        order = self.sale_order_id
+        currency = self.currency_id
+        lines = self.line_ids
+        if not lines:
+            raise ValidationError(_("Instalment plan %s has no instalments.", self.name))
+        order_date = order._billing_order_date()
+        for line in lines:
+            if not line.date:
+                raise ValidationError(_("Every instalment of %s needs a date.", self.name))
+            if line.date < order_date:
+                raise ValidationError(
+                    _(
+                        "Instalment %(line)s falls due on %(date)s, before order %(order)s "
+                        "was placed on %(order_date)s.",
+                        line=line.name,
+                        date=line.date,
+                        order=order.name,
+                        order_date=order_date,
+                    )
+                )
+            if currency.compare_amounts(line.amount, 0.0) <= 0:
+                raise ValidationError(
+                    _("Instalment %(line)s of %(plan)s has no amount.", line=line.name, plan=self.name)
+                )
+        total = sum(lines.mapped("amount"))
+        if currency.compare_amounts(total, self.instalment_total) != 0:
+            raise ValidationError(
+                _(
+                    "The instalments of %(plan)s add up to %(total)s, not to the %(expected)s "
+                    "left to invoice on order %(order)s (taxes included).",
+                    plan=self.name,
+                    total=currency.format(total),
+                    expected=currency.format(self.instalment_total),
+                    order=order.name,
+                )
+            )
+
+    def _invoice_due_periods(self, today):
+        """Let the sales order invoice the due instalments of order plans; every other
+        schedule goes the common way."""
+        plans = self.filtered(lambda s: s._is_order_instalment_plan() and s.state == "running")
+        others = self - plans
+        invoices = super(CrmBillingScheduleInstalments, others)._invoice_due_periods(today) if others \
+            else self.env["account.move"]
+        for plan in plans:
+            invoices |= plan.with_company(plan.company_id)._invoice_due_instalments(today)
+        return invoices
+
+    def _invoice_due_instalments(self, today):
+        """Invoice the due instalments of this order plan, oldest first: down payments,
+        then the order's final invoice for the last one."""
+        self.ensure_one()
+        Move = self.env["account.move"]
+        due = self._due_periods(today)
+        if not due:
+            self._check_done()
+            return Move
+        self._check_ready()
+        self._check_instalment_plan()
+        last_day = self._instalment_periods()[-1].date_start
+        invoices = Move
+        for period in due:
+            lines = self.line_ids.filtered(lambda l, d=period.date_start: l.date == d)
+            if period.date_start == last_day:
+                invoice = self._create_final_instalment_invoice(period)
+            else:
+                invoice = self._create_instalment_down_payment(period, lines)
+            invoice_sudo = invoice.sudo()
+            invoice_vals = {
+                "billing_schedule_id": self.id,
+                "invoice_date": self._period_invoice_date(period),
+            }
+            if self.journal_id and invoice_sudo.journal_id != self.journal_id:
+                invoice_vals["journal_id"] = self.journal_id.id
+            invoice_sudo.write(invoice_vals)
+            # periods are the run's own bookkeeping: whoever triggers the run (a sales
+            # rep invoicing a deposit) records them, like sale creates its invoices
+            period_record = self.env["crm.billing.period"].sudo().create(
+                self._prepare_period_vals(period, invoice)
+            )
+            invoice_sudo.billing_period_id = period_record
+            lines.invoice_id = invoice
+            invoices |= invoice
+        if self.auto_post:
+            invoices.sudo().action_post()
+        self._check_done()
+        return invoices
+
+    def _create_instalment_down_payment(self, period, lines):
+        """One of sale's down payments, for the amount (taxes included) of ``lines``."""
+        order = self.sale_order_id
+        amount = self.currency_id.round(sum(lines.mapped("amount")))
+        if self.currency_id.compare_amounts(amount, order._billing_amount_left()) > 0:
+            raise UserError(
+                _(
+                    "Instalment of %(date)s of %(plan)s (%(amount)s) exceeds what is left to "
+                    "invoice on order %(order)s.",
+                    date=period.date_start,
+                    plan=self.name,
+                    amount=self.currency_id.format(amount),
+                    order=order.name,
+                )
+            )
+        wizard = (
+            self.env["sale.advance.payment.inv"]
+            .with_context(active_model="sale.order", active_ids=order.ids)
+            .create(
+                {
+                    "advance_payment_method": "fixed",
+                    "fixed_amount": amount,
+                    "sale_order_ids": [Command.set(order.ids)],
+                }
+            )
+        )
+        return wizard._create_invoices(order)
+
+    def _create_final_instalment_invoice(self, period):
+        """The order's final invoice: every order line, less the down payments."""
+        order = self.sale_order_id
+        precision = self.env["decimal.precision"].precision_get("Product Unit")
+        waiting = order.order_line.filtered(
+            lambda l: not l.display_type
+            and not l.is_downpayment
+            and round(l.product_uom_qty - l.qty_invoiced - l.qty_to_invoice, precision) > 0
+        )
+        if waiting:
+            raise UserError(
+                _(
+                    "The last instalment of %(plan)s waits until order %(order)s can be fully "
+                    "invoiced (not yet delivered: %(products)s).",
+                    plan=self.name,
+                    order=order.name,
+                    products=", ".join(waiting.mapped("product_id.display_name")),
+                )
+            )
+        return order._create_invoices(final=True)

@@ -89,3 +89,54 @@ class ResPartner(models.Model):
         action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.id}
         return action
+
+
+    # --- Billing tab: pipeline and invoices of the customer ---
+
+    billing_opportunity_ids = fields.Many2many(
+        "crm.lead",
+        string="Open Opportunities",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+    billing_quotation_ids = fields.Many2many(
+        "sale.order",
+        string="Open Quotations",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+    billing_invoice_ids = fields.Many2many(
+        "account.move",
+        string="Customer Invoices",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+
+    def _compute_billing_pipeline(self):
+        """Open opportunities and quotations, and the invoices, of each partner's
+        commercial entity: one search per model for all the partners."""
+        commercial = self._billing_commercial_groups()
+        entity_ids = [p.id for p in commercial.values()]
+        leads = self.env["crm.lead"].search(
+            [
+                ("partner_id.commercial_partner_id", "in", entity_ids),
+                ("type", "=", "opportunity"),
+                ("won_status", "=", "pending"),
+            ]
+        ).grouped(lambda lead: lead.partner_id.commercial_partner_id)
+        quotations = self.env["sale.order"].search(
+            [("partner_id.commercial_partner_id", "in", entity_ids), ("state", "in", ("draft", "sent"))]
+        ).grouped(lambda order: order.partner_id.commercial_partner_id)
+        invoices = self.env["account.move"].search(
+            [
+                ("commercial_partner_id", "in", entity_ids),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("state", "!=", "cancel"),
+            ]
+        ).grouped("commercial_partner_id")
+        Lead, Order, Move = self.env["crm.lead"], self.env["sale.order"], self.env["account.move"]
+        for partner in self:
+            entity = commercial[partner]
+            partner.billing_opportunity_ids = leads.get(entity, Lead)
+            partner.billing_quotation_ids = quotations.get(entity, Order)
+            partner.billing_invoice_ids = invoices.get(entity, Move)

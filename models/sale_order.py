@@ -54,18 +54,62 @@ class SaleOrder(models.Model):
         }
 
     def action_create_billing_schedule(self):
-        """Open a new billing schedule made from this order."""
+        """Ask how to bill this order: all now, in instalments or as a recurring
+        schedule."""
         self.ensure_one()
-        if self.state == "cancel":
-            raise UserError(_("Order %s is cancelled: it cannot be billed.", self.name))
-        schedule = self.env["crm.billing.schedule"].create(self._prepare_billing_schedule_vals())
+        self._check_billable()
         return {
             "type": "ir.actions.act_window",
-            "res_model": "crm.billing.schedule",
-            "res_id": schedule.id,
+            "name": _("Bill %s", self.name),
+            "res_model": "crm.billing.schedule.wizard",
             "view_mode": "form",
-            "target": "current",
+            "target": "new",
+            "context": {"default_sale_order_id": self.id},
         }
+
+    def _check_billable(self):
+        for order in self:
+            if order.state == "cancel":
+                raise UserError(_("Order %s is cancelled: it cannot be billed.", order.name))
+            if order.state != "sale":
+                raise UserError(_("Confirm quotation %s before billing it.", order.name))
+
+    def _billing_order_date(self):
+        """The day the order was placed, in the user's time zone."""
+        self.ensure_one()
+        return fields.Date.context_today(self, self.date_order)
+
+    def _billing_amount_left(self):
+        """What is left to invoice on this order, taxes included: its total less every
+        invoice (draft or posted, credit notes deducted) made for it."""
+        self.ensure_one()
+        invoiced = 0.0
+        for move in self.invoice_ids.filtered(lambda m: m.state != "cancel"):
+            amount = move.currency_id._convert(
+                move.amount_total, self.currency_id, self.company_id,
+                move.invoice_date or fields.Date.context_today(self),
+            )
+            invoiced += -amount if move.move_type == "out_refund" else amount
+        return self.currency_id.round(self.amount_total - invoiced)
+
+    def _billing_recurring_lines(self):
+        """Product lines whose product recurs."""
+        return self.order_line.filtered(
+            lambda l: not l.display_type
+            and not l.is_downpayment
+            and l.product_id.product_tmpl_id.billing_rule_type
+        )
+
+    def _billing_proposed_recurrence(self):
+        """(rule type, interval) proposed for a recurring schedule of this order: the
+        recurrence of most of its recurring lines, monthly when none recurs."""
+        recurrences = [
+            (line.product_id.billing_rule_type, max(line.product_id.billing_interval, 1))
+            for line in self._billing_recurring_lines()
+        ]
+        if not recurrences:
+            return "monthly", 1
+        return max(recurrences, key=recurrences.count)
 
     def action_view_billing_schedules(self):
         self.ensure_one()
