@@ -24,6 +24,7 @@
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",
         "views/account_move_views.xml",
+        "views/crm_billing_portal_templates.xml",
         "views/product_template_views.xml",
         "views/crm_lead_views.xml",
         "wizards/crm_billing_schedule_wizard_views.xml",

@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import test_period_math
 from . import test_schedule
+from . import test_portal
 from . import test_sales_flow
