@@ -28,6 +28,11 @@
         "views/product_template_views.xml",
         "views/crm_lead_views.xml",
         "wizards/crm_billing_schedule_wizard_views.xml",
+        "views/crm_billing_portal_templates.xml",
+        "views/crm_billing_mrr_report_views.xml",
+        "views/crm_billing_mrr_movement_report_views.xml",
+        "views/crm_billing_ageing_report_views.xml",
+        "views/crm_billing_payment_report_views.xml",
         "views/crm_billing_menus.xml",
     ],
     "demo": [

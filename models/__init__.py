@@ -7,3 +7,7 @@ from . import sale_order
 from . import account_move
 from . import product_template
 from . import crm_lead
+from . import crm_billing_mrr_report
+from . import crm_billing_mrr_movement_report
+from . import crm_billing_ageing_report
+from . import crm_billing_payment_report

@@ -34,6 +34,26 @@ class ResPartner(models.Model):
         company_dependent=True,
         help="Never send payment reminders to this customer.",
     )
+    billing_days_late = fields.Float(
+        string="Average Days Paid Late",
+        compute="_compute_billing_payment_behaviour",
+        digits=(16, 1),
+        groups="crm_billing.group_billing_user",
+        help="Over the customer's paid invoices: days from due date to payment, "
+        "0 for an invoice paid on time.",
+    )
+    billing_on_time_rate = fields.Float(
+        string="Paid on Time (%)",
+        compute="_compute_billing_payment_behaviour",
+        digits=(16, 1),
+        groups="crm_billing.group_billing_user",
+        help="Share of the customer's paid invoices paid by their due date.",
+    )
+    billing_paid_invoice_count = fields.Integer(
+        string="Paid Invoices",
+        compute="_compute_billing_payment_behaviour",
+        groups="crm_billing.group_billing_user",
+    )
 
     def _compute_billing_currency_id(self):
         self.billing_currency_id = self.env.company.currency_id
@@ -140,3 +160,27 @@ class ResPartner(models.Model):
             partner.billing_opportunity_ids = leads.get(entity, Lead)
             partner.billing_quotation_ids = quotations.get(entity, Order)
             partner.billing_invoice_ids = invoices.get(entity, Move)
+
+    def _compute_billing_payment_behaviour(self):
+        """Payment behaviour of the commercial entity, from the payment analysis
+        (read as superuser: billing users see it here without the manager's
+        reports, limited to the companies they work in)."""
+        commercial = self._billing_commercial_groups()
+        groups = (
+            self.env["crm.billing.payment.report"]
+            .sudo()
+            ._read_group(
+                [
+                    ("partner_id", "in", [p.id for p in commercial.values()]),
+                    ("company_id", "in", self.env.companies.ids),
+                ],
+                ["partner_id"],
+                ["__count", "days_late:avg", "on_time_rate:avg"],
+            )
+        )
+        behaviour = {partner.id: (count, late, rate) for partner, count, late, rate in groups}
+        for partner in self:
+            count, late, rate = behaviour.get(commercial[partner].id, (0, 0.0, 0.0))
+            partner.billing_paid_invoice_count = count
+            partner.billing_days_late = late or 0.0
+            partner.billing_on_time_rate = rate or 0.0

@@ -3,3 +3,4 @@ from . import test_period_math
 from . import test_schedule
 from . import test_portal
 from . import test_sales_flow
+from . import test_insights
