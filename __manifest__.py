@@ -35,6 +35,11 @@
         "views/crm_billing_payment_report_views.xml",
         "views/crm_billing_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "crm_billing/static/src/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/crm_billing_demo.xml",
     ],

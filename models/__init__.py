@@ -5,6 +5,8 @@ from . import crm_billing_period
 from . import res_partner
 from . import sale_order
 from . import account_move
+from . import crm_billing_reminder_level
+from . import crm_billing_reminder
 from . import product_template
 from . import crm_lead
 from . import crm_billing_mrr_report

@@ -39,3 +39,36 @@ class AccountMove(models.Model):
             "sending_methods": ["email"],
         }
         self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    # --- Payment reminders ---
+
+    reminder_level_id = fields.Many2one(
+        "crm.billing.reminder.level",
+        string="Reminder Level",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The last payment reminder level this invoice was reminded at; "
+        "an invoice is never reminded twice at the same level.",
+    )
+    reminder_last_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    reminder_excluded = fields.Boolean(
+        string="No Payment Reminders",
+        copy=False,
+        tracking=True,
+        help="Never send payment reminders about this invoice.",
+    )
+    reminder_ids = fields.Many2many(
+        "crm.billing.reminder",
+        "crm_billing_reminder_account_move_rel",
+        "move_id",
+        "reminder_id",
+        string="Payment Reminders",
+        readonly=True,
+        copy=False,
+    )
+
+    def action_billing_send_reminder(self):
+        """Open the reminder wizard on these invoices: only they are considered, under
+        the same rules as the daily run."""
+        return self.env["crm.billing.reminder.send"]._action_open(invoices=self)

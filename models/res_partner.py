@@ -184,3 +184,77 @@ class ResPartner(models.Model):
             partner.billing_paid_invoice_count = count
             partner.billing_days_late = late or 0.0
             partner.billing_on_time_rate = rate or 0.0
+
+    # --- Payment reminders ---
+
+    billing_reminder_count = fields.Integer(
+        string="Payment Reminders",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+    )
+    billing_reminder_last_date = fields.Date(
+        string="Last Payment Reminder",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+    )
+    billing_reminder_level_id = fields.Many2one(
+        "crm.billing.reminder.level",
+        string="Reminder Level",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+        help="The highest reminder level among the customer's invoices still to be paid.",
+    )
+
+    def _compute_billing_reminder_figures(self):
+        commercial = self._billing_commercial_groups()
+        entity_ids = list({p.id for p in commercial.values()})
+        companies = self.env.companies
+        reminders = {
+            partner: (count, last)
+            for partner, count, last in self.env["crm.billing.reminder"]._read_group(
+                [("partner_id", "in", entity_ids), ("company_id", "in", companies.ids)],
+                ["partner_id"],
+                ["__count", "date:max"],
+            )
+        }
+        # the level is shown to billing users who may not read invoices themselves
+        levels = {}
+        for partner, level in (
+            self.env["account.move"]
+            .sudo()
+            ._read_group(
+                [
+                    ("commercial_partner_id", "in", entity_ids),
+                    ("company_id", "in", companies.ids),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("reminder_level_id", "!=", False),
+                ],
+                ["commercial_partner_id", "reminder_level_id"],
+            )
+        ):
+            current = levels.get(partner)
+            if not current or level.days > current.days:
+                levels[partner] = level
+        Level = self.env["crm.billing.reminder.level"]
+        for partner in self:
+            entity = commercial[partner]
+            count, last = reminders.get(entity, (0, False))
+            partner.billing_reminder_count = count
+            partner.billing_reminder_last_date = last
+            partner.billing_reminder_level_id = Level.browse(levels[entity].id) if entity in levels else Level
+
+    def action_view_billing_reminders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_billing.crm_billing_reminder_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def action_billing_send_reminder(self):
+        """Open the reminder wizard on these customers, under the same rules as the
+        daily run."""
+        return self.env["crm.billing.reminder.send"]._action_open(partners=self)

@@ -4,3 +4,4 @@ from . import test_schedule
 from . import test_portal
 from . import test_sales_flow
 from . import test_insights
+from . import test_tour_sales

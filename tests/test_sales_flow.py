@@ -105,8 +105,9 @@ class TestSalesFlowInstalments(SalesFlowCommon):
         # the deposit, due today, is invoiced at once and shown to the rep
         deposit = plan.invoice_ids
         self.assertEqual(len(deposit), 1)
-        self.assertEqual(action["res_model"], "account.move")
-        self.assertEqual(action["res_id"], deposit.id)
+        # the rep has no Invoicing rights: told, not sent to the invoice form
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn(deposit.name, action["params"]["message"])
         self.assertEqual(deposit.state, "posted")
         self.assertEqual(deposit.invoice_date, date(2027, 1, 31))
         self.assertAlmostEqual(deposit.amount_total, 300.0, places=2)

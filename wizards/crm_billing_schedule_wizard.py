@@ -269,8 +269,33 @@ class CrmBillingScheduleWizard(models.TransientModel):
         )
         if schedule.next_invoice_date and schedule.next_invoice_date <= fields.Date.context_today(self):
             # the deposit falls due today: invoice it now, as the run would tonight
-            return schedule.action_generate_invoices()
+            schedule._lock_for_invoicing()
+            invoices = schedule._generate_invoices(raise_errors=True)
+            return self._action_show_invoices(schedule, invoices)
         return self._action_open_schedule(schedule)
+
+    def _action_show_invoices(self, schedule, invoices):
+        """Open the new invoices for users of Invoicing; a sales rep without it stays
+        on the order, told what was invoiced."""
+        user = self.env.user
+        if user.has_group("account.group_account_invoice") or user.has_group(
+            "account.group_account_readonly"
+        ):
+            return schedule._action_view_invoices(invoices)
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "title": _("Instalment plan %s", schedule.name),
+                "message": _(
+                    "Deposit invoiced: %(invoices)s, %(amount)s.",
+                    invoices=", ".join(invoices.sudo().mapped("name")),
+                    amount=schedule.currency_id.format(sum(invoices.sudo().mapped("amount_total"))),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def _action_bill_recurring(self):
         order = self.sale_order_id

@@ -1,0 +1,535 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from collections import namedtuple
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+from odoo.tools import SQL, format_amount, split_every
+
+_logger = logging.getLogger(__name__)
+
+#: what one customer is about to receive: the level of the reminder, the invoices it
+#: covers and, for each of them, the level it has reached
+ReminderPlan = namedtuple("ReminderPlan", ["partner", "level", "invoices", "invoice_levels"])
+
+
+class CrmBillingReminder(models.Model):
+    _name = "crm.billing.reminder"
+    _description = "Payment Reminder"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    #: customers reminded per committed batch by the cron
+    _CRON_BATCH_SIZE = 100
+
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", required=True, readonly=True, index=True
+    )
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    level_id = fields.Many2one(
+        "crm.billing.reminder.level",
+        string="Level",
+        required=True,
+        readonly=True,
+        ondelete="restrict",
+        index=True,
+        check_company=True,
+    )
+    channel = fields.Selection(
+        [
+            ("email", "Email"),
+            ("letter", "Letter"),
+            ("activity", "Activity for the Salesperson"),
+        ],
+        required=True,
+        readonly=True,
+    )
+    date = fields.Date(required=True, readonly=True, index=True)
+    manual = fields.Boolean(
+        string="Sent by Hand", readonly=True, help="Sent by a user rather than by the daily run."
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Sent By", readonly=True, default=lambda self: self.env.user
+    )
+    invoice_ids = fields.Many2many(
+        "account.move",
+        "crm_billing_reminder_account_move_rel",
+        "reminder_id",
+        "move_id",
+        string="Invoices",
+        readonly=True,
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_due = fields.Monetary(
+        readonly=True,
+        currency_field="company_currency_id",
+        help="What the covered invoices still asked for when the reminder was sent, "
+        "in company currency.",
+    )
+    recipient_ids = fields.Many2many(
+        "res.partner",
+        "crm_billing_reminder_res_partner_rel",
+        "reminder_id",
+        "partner_id",
+        string="Recipients",
+        readonly=True,
+    )
+    message_id = fields.Many2one("mail.message", string="Message", readonly=True, ondelete="set null")
+    message_body = fields.Html(related="message_id.body", string="Message Sent")
+    attachment_id = fields.Many2one(
+        "ir.attachment", string="Letter", readonly=True, ondelete="set null"
+    )
+
+    @api.depends("invoice_ids")
+    def _compute_invoice_count(self):
+        for reminder in self:
+            reminder.invoice_count = len(reminder.invoice_ids)
+
+    @api.depends("level_id", "partner_id", "date")
+    def _compute_display_name(self):
+        for reminder in self:
+            reminder.display_name = _(
+                "%(level)s to %(customer)s (%(date)s)",
+                level=reminder.level_id.name,
+                customer=reminder.partner_id.name,
+                date=reminder.date and fields.Date.to_string(reminder.date),
+            )
+
+    # --- Content (used by the email templates, the letter and the activity) ---
+
+    def _get_reminder_lines(self):
+        """The covered invoices, oldest due date first, with what the customer needs to
+        read about each: number, due date, days late, what is left to pay, where to pay."""
+        self.ensure_one()
+        lines = []
+        for invoice in self.invoice_ids.sorted(lambda m: (m.invoice_date_due, m.name or "", m.id)):
+            lines.append(
+                {
+                    "invoice": invoice,
+                    "name": invoice.name,
+                    "ref": invoice.ref or "",
+                    "invoice_date": invoice.invoice_date,
+                    "date_due": invoice.invoice_date_due,
+                    "days_late": (self.date - invoice.invoice_date_due).days,
+                    "amount_total": invoice.amount_total,
+                    "amount_residual": invoice.amount_residual,
+                    "currency": invoice.currency_id,
+                    "url": invoice.get_base_url() + invoice.get_portal_url(),
+                }
+            )
+        return lines
+
+    def _get_amounts_due(self):
+        """What the covered invoices still ask for, one (currency, amount) per currency."""
+        self.ensure_one()
+        totals = {}
+        for invoice in self.invoice_ids:
+            totals[invoice.currency_id] = totals.get(invoice.currency_id, 0.0) + invoice.amount_residual
+        return [
+            (currency, currency.round(amount))
+            for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)
+        ]
+
+    def _get_amounts_due_text(self):
+        self.ensure_one()
+        return ", ".join(
+            format_amount(self.env, amount, currency) for currency, amount in self._get_amounts_due()
+        )
+
+    def _get_portal_invoices_url(self):
+        self.ensure_one()
+        return self.get_base_url() + "/my/invoices"
+
+    def _render_invoice_table(self):
+        self.ensure_one()
+        return self.env["ir.qweb"]._render(
+            "crm_billing.reminder_invoice_table",
+            {"reminder": self, "lines": self._get_reminder_lines()},
+            lang=self.partner_id.lang,
+        )
+
+    # --- Sending ---
+
+    def _get_recipients(self):
+        """The contacts the covered invoices were made out to, when they have an email
+        address; otherwise the customer's invoice address."""
+        self.ensure_one()
+        recipients = self.invoice_ids.partner_id.filtered("email")
+        if not recipients:
+            invoice_address = self.env["res.partner"].browse(
+                self.partner_id.address_get(["invoice"])["invoice"]
+            )
+            recipients = (invoice_address | self.partner_id).filtered("email")[:1]
+        return recipients
+
+    def _get_invoice_attachments(self):
+        """(file name, PDF) of every covered invoice: its legal PDF when it was sent,
+        otherwise the invoice report rendered now."""
+        self.ensure_one()
+        attachments = []
+        Report = self.env["ir.actions.report"]
+        for invoice in self.invoice_ids:
+            pdf = invoice.invoice_pdf_report_id
+            if pdf:
+                attachments.append((pdf.name, pdf.raw))
+            else:
+                content, _file_type = Report._render_qweb_pdf("account.account_invoices", invoice.ids)
+                attachments.append((invoice._get_invoice_report_filename(), content))
+        return attachments
+
+    def _render_email(self):
+        """Subject, body and sender of this reminder's email, in the customer's language."""
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        if not template:
+            raise UserError(
+                _("Reminder level %s has no email template to send.", self.level_id.name)
+            )
+        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[self.id]
+
+    def _send(self):
+        """Deliver this reminder through its level's channel."""
+        self.ensure_one()
+        getattr(self, f"_send_{self.channel}")()
+
+    def _send_email(self):
+        self.ensure_one()
+        recipients = self._get_recipients()
+        if not recipients:
+            raise UserError(
+                _(
+                    "Customer %s has no email address: add one to its invoice contact "
+                    "to send payment reminders.",
+                    self.partner_id.display_name,
+                )
+            )
+        values = self._render_email()
+        attachments = self._get_invoice_attachments() if self.level_id.attach_invoices else []
+        # a reminder sent by hand comes from its sender, so that the answer reaches him;
+        # the daily run's come from the template's sender (the company by default)
+        if self.manual:
+            sender = {"author_id": self.env.user.partner_id.id}
+        else:
+            sender = {"email_from": values.get("email_from") or None}
+        message = self.partner_id.with_context(mail_notify_force_send=False).message_post(
+            body=values["body_html"],
+            subject=values["subject"],
+            partner_ids=recipients.ids,
+            **sender,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            attachments=attachments,
+        )
+        self.write({"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]})
+
+    def _send_letter(self):
+        self.ensure_one()
+        report = self.env.ref("crm_billing.action_report_payment_reminder")
+        content, file_type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
+        name = _("Payment reminder %(customer)s %(date)s", customer=self.partner_id.name, date=self.date)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{name}.{file_type}",
+                "raw": content,
+                "res_model": self._name,
+                "res_id": self.id,
+                "mimetype": "application/pdf" if file_type == "pdf" else "text/html",
+            }
+        )
+        message = self.partner_id._message_log(
+            body=_(
+                "Payment reminder letter (%(level)s) ready to print and post, for %(amount)s.",
+                level=self.level_id.name,
+                amount=self._get_amounts_due_text(),
+            ),
+            attachment_ids=attachment.ids,
+        )
+        self.write({"message_id": message.id, "attachment_id": attachment.id})
+
+    def _send_activity(self):
+        self.ensure_one()
+        level = self.level_id
+        user = (
+            self.invoice_ids.invoice_user_id.filtered(lambda u: not u.share)[:1]
+            or self.partner_id.user_id
+            or self.env.user
+        )
+        note = Markup("<p>%s</p>%s") % (
+            _("Ask the customer to pay %s:", self._get_amounts_due_text()),
+            self._render_invoice_table(),
+        )
+        self.partner_id.activity_schedule(
+            activity_type_id=(
+                level.activity_type_id or self.env.ref("mail.mail_activity_data_todo")
+            ).id,
+            summary=_("Payment reminder: %s", level.name),
+            note=note,
+            user_id=user.id,
+            date_deadline=self.date,
+        )
+
+    def _log_on_invoices(self):
+        """Note on each covered invoice that the customer was reminded of it."""
+        self.ensure_one()
+        self.invoice_ids._message_log_batch(
+            bodies={
+                invoice.id: _(
+                    "Payment reminder sent (%(level)s, %(channel)s): %(amount)s still due.",
+                    level=self.level_id.name,
+                    channel=dict(self._fields["channel"]._description_selection(self.env))[
+                        self.channel
+                    ],
+                    amount=format_amount(self.env, invoice.amount_residual, invoice.currency_id),
+                )
+                for invoice in self.invoice_ids
+            }
+        )
+
+    # --- The run ---
+
+    @api.model
+    def _get_reminder_invoices_domain(self, levels, today):
+        """Posted customer invoices of the current company still to be paid that have
+        reached one of ``levels`` they were not reminded at yet."""
+        reached = Domain.OR(
+            Domain.AND(
+                [
+                    [("invoice_date_due", "<=", today - timedelta(days=level.days))],
+                    # a courtesy level only makes sense before the due date
+                    [("invoice_date_due", ">=", today)] if level.days < 0 else [],
+                    ["|", ("reminder_level_id", "=", False), ("reminder_level_id.days", "<", level.days)],
+                ]
+            )
+            for level in levels
+        )
+        return Domain.AND(
+            [
+                [
+                    ("company_id", "=", self.env.company.id),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("amount_residual", ">", 0),
+                    ("reminder_excluded", "=", False),
+                ],
+                reached,
+            ]
+        )
+
+    @api.model
+    def _get_levels(self):
+        return self.env["crm.billing.reminder.level"].search(
+            [("company_id", "=", self.env.company.id)], order="days, sequence, id"
+        )
+
+    @api.model
+    def _is_excluded(self, invoice):
+        return (
+            invoice.reminder_excluded
+            or invoice.commercial_partner_id.billing_reminder_excluded
+            or invoice.partner_id.billing_reminder_excluded
+        )
+
+    @api.model
+    def _get_level_reached(self, levels, invoice, today):
+        """The highest of ``levels`` (sorted by days) that ``invoice`` has reached today;
+        courtesy levels (negative days) apply only until the due date."""
+        late = (today - invoice.invoice_date_due).days
+        return levels.filtered(lambda lvl: lvl.days <= late and (lvl.days >= 0 or late <= 0))[-1:]
+
+    @api.model
+    def _plan_reminders(self, today, partners=None, invoices=None):
+        """What the current company would send today: one plan per customer (commercial
+        partner), covering every invoice that reached a level it was not reminded at,
+        at the highest of those levels. Customers already reminded today get nothing."""
+        levels = self._get_levels()
+        if not levels:
+            return []
+        Move = self.env["account.move"]
+        domain = self._get_reminder_invoices_domain(levels, today)
+        if partners is not None:
+            domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
+        if invoices is not None:
+            domain &= Domain("id", "in", invoices.ids)
+        moves = Move.with_context(active_test=False).search(domain, order="invoice_date_due, id")
+        moves = moves.with_context(active_test=True).filtered(lambda m: not self._is_excluded(m))
+        if not moves:
+            return []
+        reminded_today = {
+            partner
+            for [partner] in self._read_group(
+                [
+                    ("company_id", "=", self.env.company.id),
+                    ("date", "=", today),
+                    ("partner_id", "in", moves.commercial_partner_id.ids),
+                ],
+                ["partner_id"],
+            )
+        }
+        plans = []
+        for partner, partner_moves in moves.grouped("commercial_partner_id").items():
+            if partner in reminded_today:
+                continue
+            invoice_levels = {}
+            for move in partner_moves:
+                level = self._get_level_reached(levels, move, today)
+                current = move.reminder_level_id
+                if level and (not current or level.days > current.days):
+                    invoice_levels[move] = level
+            if invoice_levels:
+                top = max(invoice_levels.values(), key=lambda lvl: (lvl.days, lvl.sequence))
+                plans.append(
+                    ReminderPlan(partner, top, Move.concat(*invoice_levels), invoice_levels)
+                )
+        return plans
+
+    def _prepare_reminder_vals(self, plan, today, manual=False):
+        """Values of the reminder recording ``plan``; extend to add fields."""
+        return {
+            "partner_id": plan.partner.id,
+            "company_id": self.env.company.id,
+            "level_id": plan.level.id,
+            "channel": plan.level.channel,
+            "date": today,
+            "manual": manual,
+            "invoice_ids": [fields.Command.set(plan.invoices.ids)],
+            "amount_due": sum(plan.invoices.mapped("amount_residual_signed")),
+        }
+
+    def _lock_invoices(self, invoices):
+        """Lock the invoices about to be reminded, so that a user sending a reminder
+        while the run works on the same customer waits, then finds it done."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                tuple(invoices.ids),
+            )
+        )
+        invoices.invalidate_recordset(["reminder_level_id", "reminder_last_date", "payment_state"])
+
+    def _send_plan(self, plan, today, manual=False):
+        """Record and deliver one customer's reminder, and move each covered invoice up
+        to the level it reached."""
+        self._lock_invoices(plan.invoices)
+        stale = plan.invoices.filtered(
+            lambda m: m.payment_state not in ("not_paid", "partial")
+            or (m.reminder_level_id and m.reminder_level_id.days >= plan.invoice_levels[m].days)
+        )
+        if stale:
+            # changed since the plan was made (paid, or reminded by another transaction)
+            invoice_levels = {m: lvl for m, lvl in plan.invoice_levels.items() if m not in stale}
+            if not invoice_levels:
+                return self.browse()
+            plan = ReminderPlan(
+                plan.partner,
+                max(invoice_levels.values(), key=lambda lvl: (lvl.days, lvl.sequence)),
+                plan.invoices - stale,
+                invoice_levels,
+            )
+        reminder = self.create(self._prepare_reminder_vals(plan, today, manual=manual))
+        reminder._send()
+        for level, invoices in plan.invoices.grouped(lambda m: plan.invoice_levels[m]).items():
+            invoices.write({"reminder_level_id": level.id, "reminder_last_date": today})
+        reminder._log_on_invoices()
+        return reminder
+
+    def _log_reminder_failure(self, partner, error):
+        reason = error.args[0] if getattr(error, "args", None) else str(error)
+        _logger.warning("Payment reminder to %s (id %s) not sent: %s", partner.name, partner.id, reason)
+        partner._message_log(body=_("Payment reminder not sent: %s", reason))
+
+    @api.model
+    def _send_reminders(
+        self, partners=None, today=None, companies=None, invoices=None, manual=False, raise_errors=False
+    ):
+        """Send what is due today: at most one reminder per customer and company.
+
+        ``partners`` / ``invoices`` narrow the customers and invoices considered
+        (all of them when ``None``); ``companies`` defaults to the environment's. Each
+        customer is worked in a savepoint: when it fails, nothing of its reminder is
+        kept, the reason is logged on the customer and the others go on (unless
+        ``raise_errors``). Commits nothing; returns the reminders sent.
+
+        The bookkeeping (reminders, invoice levels, messages) is done as superuser:
+        whoever may send a reminder need not be allowed to write invoices. The
+        messages are still signed by the user who sends them."""
+        today = today or fields.Date.context_today(self)
+        if companies is None:
+            companies = invoices.company_id if invoices is not None else self.env.companies
+        reminders = self.browse()
+        for company in companies:
+            Reminder = self.sudo().with_company(company)
+            for plan in Reminder._plan_reminders(today, partners=partners, invoices=invoices):
+                try:
+                    with self.env.cr.savepoint():
+                        reminders |= Reminder._send_plan(plan, today, manual=manual)
+                except Exception as error:  # noqa: BLE001 - one customer must not stop the run
+                    if raise_errors:
+                        raise
+                    Reminder._log_reminder_failure(plan.partner, error)
+        return reminders.sudo(self.env.su)
+
+    @api.model
+    def _get_partners_to_remind(self, today):
+        """Customers of the current company with an invoice that may have reached a new
+        level: the work list of the run (exclusions are applied when sending)."""
+        levels = self._get_levels()
+        if not levels:
+            return self.env["res.partner"]
+        groups = self.env["account.move"].with_context(active_test=False)._read_group(
+            self._get_reminder_invoices_domain(levels, today), ["commercial_partner_id"]
+        )
+        return self.env["res.partner"].concat(*(partner for [partner] in groups))
+
+    @api.model
+    def _cron_send_reminders(self, batch_size=None):
+        """Send every payment reminder due today, company by company, in committed
+        batches of customers. A batch cut short by the cron's time limit is taken up by
+        the next run; customers already reminded are not reminded again."""
+        batch_size = batch_size or self._CRON_BATCH_SIZE
+        Reminder = self.sudo()
+        today = fields.Date.context_today(Reminder)
+        Cron = self.env["ir.cron"]
+        Reminder.env["crm.billing.reminder.level"]._create_default_levels()
+        work = []
+        for company in Reminder.env["res.company"].search([]):
+            partners = Reminder.with_company(company)._get_partners_to_remind(today)
+            work += [(company, batch) for batch in split_every(batch_size, partners.ids, list)]
+        remaining = sum(len(batch) for _company, batch in work)
+        for company, batch in work:
+            reminders = Reminder._send_reminders(
+                partners=Reminder.env["res.partner"].browse(batch), today=today, companies=company
+            )
+            remaining -= len(batch)
+            _logger.info(
+                "Payment reminders: %d sent for %d customers of %s",
+                len(reminders),
+                len(batch),
+                company.name,
+            )
+            if Cron._commit_progress(len(batch), remaining=remaining) <= 0:
+                break
+            Reminder.env.invalidate_all()
+        return True
+
+    # --- Actions ---
+
+    def action_view_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [("id", "in", self.invoice_ids.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_open_letter(self):
+        self.ensure_one()
+        return self.env.ref("crm_billing.action_report_payment_reminder").report_action(self)

@@ -1,0 +1,183 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import contextlib
+
+from markupsafe import Markup
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_amount
+
+
+class CrmBillingReminderSend(models.TransientModel):
+    """Send payment reminders by hand, to the customers or about the invoices chosen,
+    under the rules of the daily run, after a preview of what will be sent."""
+
+    _name = "crm.billing.reminder.send"
+    _description = "Send Payment Reminders"
+
+    partner_ids = fields.Many2many("res.partner", string="Customers", readonly=True)
+    invoice_ids = fields.Many2many("account.move", string="Invoices", readonly=True)
+    date = fields.Date(readonly=True, default=fields.Date.context_today)
+    customer_count = fields.Integer(string="Customers to Remind", readonly=True)
+    summary = fields.Html(readonly=True, sanitize=False)
+    preview_partner_id = fields.Many2one("res.partner", string="Preview For", readonly=True)
+    preview_level_id = fields.Many2one("crm.billing.reminder.level", string="Level", readonly=True)
+    preview_channel = fields.Selection(
+        [
+            ("email", "Email"),
+            ("letter", "Letter"),
+            ("activity", "Activity for the Salesperson"),
+        ],
+        string="Channel",
+        readonly=True,
+    )
+    preview_recipients = fields.Char(string="To", readonly=True)
+    preview_subject = fields.Char(string="Subject", readonly=True)
+    # rendered by the level's template, which is sanitized when it is saved
+    preview_body = fields.Html(string="Message", readonly=True, sanitize=False)
+
+    @api.model
+    def _action_open(self, partners=None, invoices=None):
+        """Open the wizard with the preview of what would be sent now."""
+        vals = {}
+        if partners:
+            vals["partner_ids"] = [Command.set(partners.ids)]
+        if invoices:
+            vals["invoice_ids"] = [Command.set(invoices.ids)]
+        wizard = self.create(vals)
+        wizard._fill_preview()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Send Payment Reminder"),
+            "res_model": self._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+        }
+
+    # --- What would be sent ---
+
+    def _get_scope(self):
+        """Keyword arguments of ``_send_reminders`` / ``_plan_reminders`` for the
+        customers or invoices this wizard was opened on."""
+        self.ensure_one()
+        # invoices chosen by a user who could open them, read here whoever sends
+        wizard = self.sudo()
+        return {
+            "partners": wizard.partner_ids if wizard.partner_ids else None,
+            "invoices": wizard.invoice_ids if wizard.invoice_ids else None,
+        }
+
+    def _get_companies(self):
+        self.ensure_one()
+        invoices = self.sudo().invoice_ids
+        if invoices:
+            return invoices.company_id & self.env.companies
+        return self.env.companies
+
+    def _get_plans(self):
+        """(reminder model in the company, plan) of every reminder that would be sent."""
+        self.ensure_one()
+        # a billing user may remind customers of invoices he cannot open himself: the
+        # reminders are sent with the rights of the run, in his companies only
+        Reminder = self.env["crm.billing.reminder"].sudo()
+        plans = []
+        for company in self._get_companies():
+            company_reminder = Reminder.with_company(company)
+            plans += [
+                (company_reminder, plan)
+                for plan in company_reminder._plan_reminders(self.date, **self._get_scope())
+            ]
+        return plans
+
+    def _fill_preview(self):
+        self.ensure_one()
+        plans = self._get_plans()
+        vals = {"customer_count": len(plans), "summary": self._render_summary(plans)}
+        if plans:
+            Reminder, plan = plans[0]
+            vals.update(self._render_plan_preview(Reminder, plan))
+        self.write(vals)
+
+    def _render_summary(self, plans):
+        if not plans:
+            return Markup("<p>%s</p>") % _(
+                "Nothing to send: no invoice has reached a reminder level it was not "
+                "reminded at, or the customer was already reminded today."
+            )
+        rows = Markup().join(
+            Markup("<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+            % (
+                plan.partner.display_name,
+                plan.level.name,
+                len(plan.invoices),
+                ", ".join(
+                    format_amount(self.env, sum(invoices.mapped("amount_residual")), currency)
+                    for currency, invoices in plan.invoices.grouped("currency_id").items()
+                ),
+            )
+            for _reminder, plan in plans
+        )
+        return Markup(
+            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
+            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
+        ) % (_("Customer"), _("Level"), _("Invoices"), _("Amount Due"), rows)
+
+    def _render_plan_preview(self, Reminder, plan):
+        """The message one customer would receive, rendered on a reminder made for the
+        occasion and rolled back: the preview sends and keeps nothing."""
+        with contextlib.closing(self.env.cr.savepoint()):
+            reminder = Reminder.create(Reminder._prepare_reminder_vals(plan, self.date, manual=True))
+            return self._render_reminder_preview(reminder)
+
+    def _render_reminder_preview(self, reminder):
+        plan_level = reminder.level_id
+        vals = {
+            "preview_partner_id": reminder.partner_id.id,
+            "preview_level_id": plan_level.id,
+            "preview_channel": plan_level.channel,
+        }
+        if plan_level.channel == "email":
+            rendered = reminder._render_email()
+            vals.update(
+                preview_recipients=", ".join(reminder._get_recipients().mapped("email_formatted"))
+                or _("No email address: the reminder cannot be sent."),
+                preview_subject=rendered["subject"],
+                preview_body=rendered["body_html"],
+            )
+        else:
+            vals.update(
+                preview_subject=_("Payment reminder: %s", plan_level.name),
+                preview_body=reminder._render_invoice_table(),
+            )
+        return vals
+
+    # --- Sending ---
+
+    def action_send(self):
+        self.ensure_one()
+        reminders = self.env["crm.billing.reminder"]._send_reminders(
+            today=self.date,
+            companies=self._get_companies(),
+            manual=True,
+            raise_errors=True,
+            **self._get_scope(),
+        )
+        if not reminders:
+            raise UserError(
+                _(
+                    "Nothing to send: no invoice has reached a reminder level it was not "
+                    "reminded at, or the customer was already reminded today."
+                )
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("%s payment reminder(s) sent.", len(reminders)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
