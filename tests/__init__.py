@@ -2,6 +2,7 @@
 from . import test_period_math
 from . import test_schedule
 from . import test_portal
+from . import test_reminders
 from . import test_sales_flow
 from . import test_insights
 from . import test_tour_sales
