@@ -14,7 +14,7 @@ from odoo.tools import SQL, format_amount, split_every
 _logger = logging.getLogger(__name__)
 
 #: what one customer is about to receive: the level of the reminder, the invoices it
-#: covers and, for each of them, the level it has reached
+#: asks for (oldest due first) and, for those that reached a new level, that level
 ReminderPlan = namedtuple("ReminderPlan", ["partner", "level", "invoices", "invoice_levels"])
 
 
@@ -295,9 +295,22 @@ class CrmBillingReminder(models.Model):
     # --- The run ---
 
     @api.model
+    def _get_open_invoices_domain(self):
+        """Posted customer invoices of the current company that still ask for money and
+        may be reminded of."""
+        return [
+            ("company_id", "=", self.env.company.id),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("amount_residual", ">", 0),
+            ("reminder_excluded", "=", False),
+        ]
+
+    @api.model
     def _get_reminder_invoices_domain(self, levels, today):
-        """Posted customer invoices of the current company still to be paid that have
-        reached one of ``levels`` they were not reminded at yet."""
+        """Open invoices of the current company that have reached one of ``levels``
+        they were not reminded at yet."""
         reached = Domain.OR(
             Domain.AND(
                 [
@@ -309,19 +322,7 @@ class CrmBillingReminder(models.Model):
             )
             for level in levels
         )
-        return Domain.AND(
-            [
-                [
-                    ("company_id", "=", self.env.company.id),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("amount_residual", ">", 0),
-                    ("reminder_excluded", "=", False),
-                ],
-                reached,
-            ]
-        )
+        return Domain.AND([self._get_open_invoices_domain(), reached])
 
     @api.model
     def _get_levels(self):
@@ -345,21 +346,31 @@ class CrmBillingReminder(models.Model):
         return levels.filtered(lambda lvl: lvl.days <= late and (lvl.days >= 0 or late <= 0))[-1:]
 
     @api.model
-    def _plan_reminders(self, today, partners=None, invoices=None):
-        """What the current company would send today: one plan per customer (commercial
-        partner), covering every invoice that reached a level it was not reminded at,
-        at the highest of those levels. Customers already reminded today get nothing."""
-        levels = self._get_levels()
-        if not levels:
-            return []
-        Move = self.env["account.move"]
-        domain = self._get_reminder_invoices_domain(levels, today)
+    def _search_invoices(self, domain, partners=None, invoices=None):
+        Move = self.env["account.move"].with_context(active_test=False)
+        domain = Domain(domain)
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
         if invoices is not None:
             domain &= Domain("id", "in", invoices.ids)
-        moves = Move.with_context(active_test=False).search(domain, order="invoice_date_due, id")
-        moves = moves.with_context(active_test=True).filtered(lambda m: not self._is_excluded(m))
+        moves = Move.search(domain, order="invoice_date_due, id").with_context(active_test=True)
+        return moves.filtered(lambda m: not self._is_excluded(m))
+
+    @api.model
+    def _plan_reminders(self, today, partners=None, invoices=None):
+        """What the current company would send today: one plan per customer (commercial
+        partner) with an invoice that reached a level it was not reminded at.
+
+        The reminder goes out at the highest of the levels reached; it moves each of
+        those invoices to the level it reached, and asks for them together with the
+        customer's other overdue invoices (still open, not excluded). Customers already
+        reminded today get nothing."""
+        levels = self._get_levels()
+        if not levels:
+            return []
+        moves = self._search_invoices(
+            self._get_reminder_invoices_domain(levels, today), partners=partners, invoices=invoices
+        )
         if not moves:
             return []
         reminded_today = {
@@ -373,7 +384,7 @@ class CrmBillingReminder(models.Model):
                 ["partner_id"],
             )
         }
-        plans = []
+        escalations = {}
         for partner, partner_moves in moves.grouped("commercial_partner_id").items():
             if partner in reminded_today:
                 continue
@@ -384,10 +395,24 @@ class CrmBillingReminder(models.Model):
                 if level and (not current or level.days > current.days):
                     invoice_levels[move] = level
             if invoice_levels:
-                top = max(invoice_levels.values(), key=lambda lvl: (lvl.days, lvl.sequence))
-                plans.append(
-                    ReminderPlan(partner, top, Move.concat(*invoice_levels), invoice_levels)
-                )
+                escalations[partner] = invoice_levels
+        if not escalations:
+            return []
+        Partner = self.env["res.partner"]
+        overdue = self._search_invoices(
+            Domain.AND([self._get_open_invoices_domain(), [("invoice_date_due", "<", today)]]),
+            partners=Partner.concat(*escalations),
+            invoices=invoices,
+        ).grouped("commercial_partner_id")
+        Move = self.env["account.move"]
+        plans = []
+        for partner, invoice_levels in escalations.items():
+            escalated = Move.concat(*invoice_levels)
+            listed = (escalated | overdue.get(partner, Move)).sorted(
+                lambda m: (m.invoice_date_due, m.id)
+            )
+            top = max(invoice_levels.values(), key=lambda lvl: (lvl.days, lvl.sequence))
+            plans.append(ReminderPlan(partner, top, listed, invoice_levels))
         return plans
 
     def _prepare_reminder_vals(self, plan, today, manual=False):
@@ -414,29 +439,41 @@ class CrmBillingReminder(models.Model):
         )
         invoices.invalidate_recordset(["reminder_level_id", "reminder_last_date", "payment_state"])
 
-    def _send_plan(self, plan, today, manual=False):
-        """Record and deliver one customer's reminder, and move each covered invoice up
-        to the level it reached."""
-        self._lock_invoices(plan.invoices)
-        stale = plan.invoices.filtered(
-            lambda m: m.payment_state not in ("not_paid", "partial")
-            or (m.reminder_level_id and m.reminder_level_id.days >= plan.invoice_levels[m].days)
-        )
-        if stale:
-            # changed since the plan was made (paid, or reminded by another transaction)
-            invoice_levels = {m: lvl for m, lvl in plan.invoice_levels.items() if m not in stale}
-            if not invoice_levels:
-                return self.browse()
+    def _refresh_plan(self, plan):
+        """The plan without what changed since it was made (an invoice paid meanwhile,
+        a level sent by another transaction); None when nothing is left to send."""
+        paid = plan.invoices.filtered(lambda m: m.payment_state not in ("not_paid", "partial"))
+        invoice_levels = {
+            move: level
+            for move, level in plan.invoice_levels.items()
+            if move not in paid
+            and not (move.reminder_level_id and move.reminder_level_id.days >= level.days)
+        }
+        if not invoice_levels:
+            return None
+        if paid or len(invoice_levels) < len(plan.invoice_levels):
             plan = ReminderPlan(
                 plan.partner,
                 max(invoice_levels.values(), key=lambda lvl: (lvl.days, lvl.sequence)),
-                plan.invoices - stale,
+                plan.invoices - paid,
                 invoice_levels,
             )
+        return plan
+
+    def _send_plan(self, plan, today, manual=False):
+        """Record and deliver one customer's reminder, move each invoice that reached a
+        new level up to it and date the last reminder of every invoice asked for."""
+        self._lock_invoices(plan.invoices)
+        plan = self._refresh_plan(plan)
+        if not plan:
+            return self.browse()
         reminder = self.create(self._prepare_reminder_vals(plan, today, manual=manual))
         reminder._send()
-        for level, invoices in plan.invoices.grouped(lambda m: plan.invoice_levels[m]).items():
+        Move = self.env["account.move"]
+        escalated = Move.concat(*plan.invoice_levels)
+        for level, invoices in escalated.grouped(lambda m: plan.invoice_levels[m]).items():
             invoices.write({"reminder_level_id": level.id, "reminder_last_date": today})
+        (plan.invoices - escalated).write({"reminder_last_date": today})
         reminder._log_on_invoices()
         return reminder
 

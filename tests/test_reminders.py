@@ -135,6 +135,8 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
         late = self._invoice(1000.00, "2027-01-01")
         soon = self._invoice(250.50, "2027-01-11")
         later = self._invoice(99.00, "2027-02-28")
+        # overdue, but no new level yet: asked for with the others, left at its level
+        overdue = self._invoice(40.00, "2027-01-06")
         reminders = self._run("2027-01-08")
         self.assertEqual(len(reminders), 1, "one reminder per customer")
         self.assertRecordValues(
@@ -147,17 +149,19 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
                     "channel": "email",
                     "date": date(2027, 1, 8),
                     "manual": False,
-                    "amount_due": 1250.50,
+                    "amount_due": 1290.50,
                 }
             ],
         )
-        self.assertEqual(reminders.invoice_ids, late | soon)
+        self.assertEqual(reminders.invoice_ids, late | soon | overdue)
         self.assertEqual(reminders.recipient_ids, self.accounts)
         # each invoice keeps the level it reached itself
         self.assertEqual(late.reminder_level_id, self.level_first)
         self.assertEqual(soon.reminder_level_id, self.level_courtesy)
         self.assertFalse(later.reminder_level_id)
+        self.assertFalse(overdue.reminder_level_id)
         self.assertEqual(late.reminder_last_date, date(2027, 1, 8))
+        self.assertEqual(overdue.reminder_last_date, date(2027, 1, 8))
 
         mails = self._mails(self.customer)
         self.assertEqual(len(mails), 1)
@@ -173,14 +177,20 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
             "due in 3 days",
             self._amount(1000.00),
             self._amount(250.50),
+            overdue.name,
+            "2 days late",
+            self._amount(40.00),
             "Total due",
-            self._amount(1250.50),
+            self._amount(1290.50),
         ):
             self.assertIn(text, body)
+        # oldest due date first
+        self.assertLess(body.index(late.name), body.index(overdue.name))
+        self.assertLess(body.index(overdue.name), body.index(soon.name))
         self.assertNotIn(later.name, body)
         self.assertIn(late.get_portal_url(), mails.body_html)
         self.assertEqual(reminders.message_id.body, mails.mail_message_id.body)
-        self.assertEqual(len(mails.attachment_ids), 2, "the first reminder attaches the invoices")
+        self.assertEqual(len(mails.attachment_ids), 3, "the first reminder attaches the invoices")
         # the invoices tell their story too
         self.assertIn("Payment reminder sent (First reminder", late.message_ids[0].body)
 
