@@ -1,7 +1,5 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import date
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
@@ -78,8 +76,7 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
     # --- helpers ---
 
     def _get(self, url, **kw):
-        response = self.url_open(url, **kw)
-        return response
+        return self.url_open(url, **kw)
 
     def _assert_shows_a_not_b(self, text):
         self.assertIn(self.schedule_a.name, text)
