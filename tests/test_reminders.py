@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import format_amount, format_date, html2plaintext
@@ -129,7 +129,52 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
         with self.assertRaisesRegex(ValidationError, "both apply 30 days"):
             self.level_second.active = True
 
+    def test_access_rights(self):
+        rep = new_test_user(
+            self.env, login="rep_rights", groups="base.group_user,crm_billing.group_billing_user",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        manager = new_test_user(
+            self.env, login="manager_rights", groups="base.group_user,crm_billing.group_billing_manager",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        self._invoice(100.00, "2027-01-01")
+        reminder = self._run("2027-01-08")
+        self.assertEqual(self.Reminder.with_user(rep).search([]), reminder.with_user(rep))
+        self.assertEqual(self.level_first.with_user(rep).days, 7)
+        with self.assertRaises(AccessError):
+            self.Level.with_user(rep).create(
+                {"name": "Call", "company_id": self.company.id, "days": 90, "channel": "activity"}
+            )
+        with self.assertRaises(AccessError):
+            reminder.with_user(manager).unlink()
+        level = self.Level.with_user(manager).create(
+            {"name": "Call", "company_id": self.company.id, "days": 90, "channel": "activity"}
+        )
+        self.assertEqual(level.days, 90)
+        # another company's reminders stay in that company
+        company_2 = self.setup_other_company(name="Company Rights")["company"]
+        self.Level._create_default_levels(company_2)
+        self._invoice(100.00, "2027-01-01", partner=self.other_customer, company=company_2)
+        other = self._run("2027-01-09", companies=company_2)
+        self.assertEqual(other.company_id, company_2)
+        self.assertNotIn(other, self.Reminder.with_user(rep).search([]))
+
     # --- the run ---
+
+    def test_cron_work_list(self):
+        """The cron hands customers in batches to ``_send_reminders``: its work list is
+        every customer with an invoice at a new level, and nobody else."""
+        self._invoice(100.00, "2027-01-01")
+        self._invoice(100.00, "2027-01-07", partner=self.other_customer)
+        Reminder = self.Reminder.with_company(self.company)
+        with freeze_time("2027-01-08"):
+            self.assertEqual(Reminder._get_partners_to_remind(date(2027, 1, 8)), self.customer)
+        self._run("2027-01-08")
+        with freeze_time("2027-01-09"):
+            self.assertFalse(Reminder._get_partners_to_remind(date(2027, 1, 9)))
+        with freeze_time("2027-01-14"):
+            self.assertEqual(Reminder._get_partners_to_remind(date(2027, 1, 14)), self.other_customer)
 
     def test_first_reminder_covers_every_new_level(self):
         late = self._invoice(1000.00, "2027-01-01")
