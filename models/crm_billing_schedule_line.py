@@ -42,7 +42,8 @@ class CrmBillingScheduleLine(models.Model):
         string="Share (%)", digits=(16, 4), help="Instalments: share of the order total."
     )
     amount = fields.Monetary(
-        help="Instalments: amount of this instalment, taxes excluded.",
+        help="Instalments: amount of this instalment. In a plan made from a sales order it is "
+        "taxes included, a share of the order total that the order invoices itself.",
     )
     invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, copy=False)
     price_subtotal = fields.Monetary(
