@@ -1,17 +1,23 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
-from datetime import timedelta
 
+import psycopg2
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL
 
 from . import billing_period_math as period_math
 
 _logger = logging.getLogger(__name__)
+
+
+def _is_transaction_failure(error):
+    """Errors that doom the whole transaction (serialization failures, deadlocks,
+    lost connections): they must reach the caller, not be logged per schedule."""
+    return isinstance(error, psycopg2.OperationalError)
 
 
 class CrmBillingSchedule(models.Model):
@@ -170,14 +176,6 @@ class CrmBillingSchedule(models.Model):
         store=True,
         currency_field="company_currency_id",
         help="Monthly recurring revenue of a running recurring schedule, in company currency.",
-    )
-
-    _interval_positive = models.Constraint(
-        "CHECK(interval >= 1)", "The interval must be at least 1."
-    )
-    _dates_ordered = models.Constraint(
-        "CHECK(date_end IS NULL OR date_end >= date_start)",
-        "The end date cannot be before the start date.",
     )
 
     # --- Computes ---
@@ -575,53 +573,71 @@ class CrmBillingSchedule(models.Model):
     def _generate_invoices(self, today=None, raise_errors=False):
         """Invoice the due periods of these schedules, already locked by the caller.
 
-        Each schedule is worked in a savepoint: when it fails, its invoices and periods
-        are rolled back, the reason is logged on its chatter and the others go on
-        (unless ``raise_errors``). Returns the invoices created."""
+        The whole batch is first invoiced at once, in one savepoint (one batched
+        ``create`` of the invoices, one of the periods, one posting). Should anything
+        fail, it is rolled back and the schedules are worked one by one, each in its
+        own savepoint: a failing one is rolled back, the reason logged on its chatter,
+        and the others go on (unless ``raise_errors``). Returns the invoices created.
+        """
         today = today or fields.Date.context_today(self)
-        Move = self.env["account.move"]
-        invoices = Move
+        invoices = self.env["account.move"]
+        if len(self) > 1:
+            try:
+                with self.env.cr.savepoint():
+                    invoices = self._invoice_due_periods(today)
+            except Exception as error:
+                if _is_transaction_failure(error):
+                    raise
+                _logger.info("Billing batch failed (%s); retrying schedule by schedule", error)
+                invoices = self.env["account.move"]
+            else:
+                invoices._billing_after_create()
+                return invoices
         for schedule in self:
-            schedule = schedule.with_company(schedule.company_id)
             try:
                 with self.env.cr.savepoint():
                     invoices |= schedule._invoice_due_periods(today)
-            except (UserError, ValidationError, pg_errors.UniqueViolation) as error:
-                if raise_errors:
+            except Exception as error:
+                if raise_errors or _is_transaction_failure(error):
                     raise
                 schedule._log_invoicing_failure(error)
-        if invoices:
-            invoices._billing_after_create()
+        invoices._billing_after_create()
         return invoices
 
     def _invoice_due_periods(self, today):
-        """Create, in one batch, one invoice per due period and the periods that claim
-        them. The unique (schedule, start) key refuses a period invoiced twice."""
-        self.ensure_one()
-        if self.state != "running":
-            return self.env["account.move"]
-        due = self._due_periods(today)
-        if not due:
-            self._check_done()
-            return self.env["account.move"]
-        self._check_ready()
-        invoices = self.env["account.move"].create(
-            [self._prepare_invoice_vals(period) for period in due]
-        )
-        periods = self.env["crm.billing.period"].create(
-            [
-                self._prepare_period_vals(period, invoice)
-                for period, invoice in zip(due, invoices, strict=True)
-            ]
-        )
-        for period, invoice in zip(periods, invoices, strict=True):
-            invoice.billing_period_id = period
-        if self.schedule_type == "instalment":
-            for invoice, period in zip(invoices, due, strict=True):
-                self.line_ids.filtered(lambda l, d=period.date_start: l.date == d).invoice_id = invoice
-        if self.auto_post:
-            invoices.action_post()
-        self._check_done()
+        """Create one invoice per due period of these schedules, and the periods that
+        claim them, in batches (one per company). The unique (schedule, start) key
+        refuses a period invoiced twice."""
+        Move = self.env["account.move"]
+        Period = self.env["crm.billing.period"]
+        invoices = Move
+        running = self.filtered(lambda s: s.state == "running")
+        for company, schedules in running.grouped("company_id").items():
+            schedules = schedules.with_company(company)
+            work = [(schedule, period) for schedule in schedules for period in schedule._due_periods(today)]
+            for schedule in {schedule for schedule, _period in work}:
+                schedule._check_ready()
+            if not work:
+                continue
+            new_invoices = Move.with_company(company).create(
+                [schedule._prepare_invoice_vals(period) for schedule, period in work]
+            )
+            periods = Period.with_company(company).create(
+                [
+                    schedule._prepare_period_vals(period, invoice)
+                    for (schedule, period), invoice in zip(work, new_invoices, strict=True)
+                ]
+            )
+            for period, invoice in zip(periods, new_invoices, strict=True):
+                invoice.billing_period_id = period
+            for (schedule, period), invoice in zip(work, new_invoices, strict=True):
+                if schedule.schedule_type == "instalment":
+                    schedule.line_ids.filtered(
+                        lambda line, day=period.date_start: line.date == day
+                    ).invoice_id = invoice
+            new_invoices.filtered(lambda m: m.billing_schedule_id.auto_post).action_post()
+            invoices |= new_invoices
+        running._check_done()
         return invoices
 
     def _prepare_period_vals(self, period, invoice):

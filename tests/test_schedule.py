@@ -1,1 +1,320 @@
-# placeholder, replaced below
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .common import BillingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestRecurringInvoicing(BillingCommon):
+    def _invoices(self, schedule):
+        return schedule.invoice_ids.sorted("invoice_date")
+
+    def test_prepaid_month_ends_and_catch_up(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 31))
+        schedule.action_start()
+        with freeze_time("2027-04-15"):
+            invoices = schedule._generate_invoices()
+        self.assertEqual(
+            invoices.sorted("invoice_date").mapped("invoice_date"),
+            [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31)],
+            "one invoice per missed period, each dated on its first day",
+        )
+        self.assertEqual(set(invoices.mapped("state")), {"posted"})
+        first = self._invoices(schedule)[0]
+        self.assertEqual(first.amount_untaxed, 100.0)
+        self.assertEqual(first.amount_tax, 15.0)  # tax_sale_a is 15%
+        self.assertEqual(first.amount_total, 115.0)
+        self.assertEqual(first.billing_schedule_id, schedule)
+        self.assertEqual(first.billing_period_id.date_start, date(2027, 1, 31))
+        self.assertEqual(first.billing_period_id.date_end, date(2027, 2, 27))
+        self.assertIn("Period: 01/31/2027 to 02/27/2027", first.invoice_line_ids.name)
+        self.assertEqual(schedule.next_invoice_date, date(2027, 4, 30))
+        self.assertEqual(schedule.invoice_count, 3)
+        # the same run again, the same day: nothing more
+        with freeze_time("2027-04-15"):
+            self.assertFalse(schedule._generate_invoices())
+        self.assertEqual(len(schedule.period_ids), 3)
+        with freeze_time("2027-04-30"):
+            invoices = schedule._generate_invoices()
+        self.assertEqual(invoices.invoice_date, date(2027, 4, 30))
+
+    def test_postpaid_invoiced_on_last_day(self):
+        schedule = self._create_schedule(date_start=date(2028, 1, 1), invoicing_mode="postpaid")
+        schedule.action_start()
+        self.assertEqual(schedule.next_invoice_date, date(2028, 1, 31))
+        with freeze_time("2028-03-15"):
+            invoices = schedule._generate_invoices()
+        self.assertEqual(
+            invoices.sorted("invoice_date").mapped("invoice_date"), [date(2028, 1, 31), date(2028, 2, 29)]
+        )
+        self.assertEqual(schedule.next_invoice_date, date(2028, 3, 31))
+
+    def test_proration_to_the_cent(self):
+        schedule = self._create_schedule(
+            date_start=date(2027, 1, 15),
+            date_end=date(2027, 3, 10),
+            align_calendar=True,
+            prorate=True,
+        )
+        schedule.action_start()
+        with freeze_time("2027-03-31"):
+            invoices = schedule._generate_invoices().sorted("invoice_date")
+        # 17 of 31 days, a full February, 10 of 31 days, of 100.00
+        self.assertEqual(invoices.mapped("amount_untaxed"), [54.84, 100.0, 32.26])
+        self.assertEqual(invoices.mapped("invoice_date"), [date(2027, 1, 15), date(2027, 2, 1), date(2027, 3, 1)])
+        self.assertIn("prorated: 17 of 31 days", invoices[0].invoice_line_ids.name)
+        self.assertEqual(schedule.state, "done")
+        self.assertFalse(schedule.next_invoice_date)
+
+    def test_quarterly_yearly_weekly_daily(self):
+        cases = {
+            ("quarterly", 1): [date(2027, 1, 10), date(2027, 4, 10), date(2027, 7, 10)],
+            ("yearly", 1): [date(2027, 1, 10)],
+            ("weekly", 2): [date(2027, 1, 10), date(2027, 1, 24), date(2027, 2, 7)],
+            ("daily", 30): [date(2027, 1, 10), date(2027, 2, 9), date(2027, 3, 11)],
+        }
+        schedules = self.Schedule
+        for (rule, interval), _dates in cases.items():
+            schedules |= self._create_schedule(date_start=date(2027, 1, 10), rule_type=rule, interval=interval)
+        schedules.action_start()
+        with freeze_time("2027-07-10"):
+            schedules._generate_invoices()
+        for schedule, expected in zip(schedules, cases.values(), strict=True):
+            dates = self._invoices(schedule).mapped("invoice_date")
+            self.assertEqual(dates[: len(expected)], expected, schedule.rule_type)
+        self.assertEqual(len(schedules[0].invoice_ids), 3)
+        self.assertEqual(len(schedules[2].invoice_ids), 13)  # every other week, 10 Jan to 4 Jul
+
+    def test_pause_resume_catches_up(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        schedule.action_start()
+        with freeze_time("2027-01-05"):
+            schedule._generate_invoices()
+            schedule.action_pause()
+        with freeze_time("2027-03-05"):
+            self.assertFalse(schedule._generate_invoices(), "a paused schedule is not invoiced")
+            with self.assertRaises(UserError):
+                schedule.action_generate_invoices()
+            schedule.action_resume()
+            invoices = schedule._generate_invoices()
+        self.assertEqual(invoices.sorted("invoice_date").mapped("invoice_date"), [date(2027, 2, 1), date(2027, 3, 1)])
+        self.assertEqual(len(schedule.period_ids), 3)
+
+    def test_invoice_now_button(self):
+        schedule = self._create_schedule(date_start=date(2027, 5, 1))
+        schedule.action_start()
+        with freeze_time("2027-05-02"):
+            action = schedule.action_generate_invoices()
+            self.assertEqual(action["res_id"], schedule.invoice_ids.id)
+            again = schedule.action_generate_invoices()
+        self.assertEqual(again["tag"], "display_notification")
+        self.assertEqual(len(schedule.invoice_ids), 1)
+
+    def test_database_refuses_a_period_twice(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        schedule.action_start()
+        with freeze_time("2027-01-02"):
+            invoice = schedule._generate_invoices()
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError), self.cr.savepoint():
+            self.env["crm.billing.period"].create(
+                {
+                    "schedule_id": schedule.id,
+                    "date_start": date(2027, 1, 1),
+                    "date_end": date(2027, 1, 31),
+                    "invoice_date": date(2027, 1, 1),
+                    "invoice_id": invoice.id,
+                }
+            )
+
+    def test_failing_schedule_does_not_stop_the_others(self):
+        good = self._create_schedule(date_start=date(2027, 1, 1))
+        bad = self._create_schedule(date_start=date(2027, 1, 1))
+        also_good = self._create_schedule(date_start=date(2027, 1, 1))
+        (good | bad | also_good).action_start()
+        bad.line_ids.unlink()  # someone emptied it while it runs
+        with freeze_time("2027-02-10"), mute_logger("odoo.addons.crm_billing.models.crm_billing_schedule"):
+            invoices = (good | bad | also_good)._generate_invoices()
+        self.assertEqual(len(invoices), 4)
+        self.assertEqual(len(good.invoice_ids), 2)
+        self.assertEqual(len(also_good.invoice_ids), 2)
+        self.assertFalse(bad.invoice_ids)
+        self.assertFalse(bad.period_ids, "the failing schedule is rolled back whole")
+        self.assertIn("has no lines", bad.message_ids[0].body)
+        self.assertEqual(bad.state, "running")
+
+    def test_auto_send_queues_the_invoice_with_its_pdf(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1), auto_send=True)
+        schedule.action_start()
+        with freeze_time("2027-01-02"):
+            invoice = schedule._generate_invoices()
+        self.assertTrue(invoice.sending_data, "handed to Odoo's sending queue, not sent inside the run")
+        self.env["account.move.send"]._generate_and_send_invoices(invoice, from_cron=True)
+        self.assertTrue(invoice.is_move_sent)
+        message = invoice.message_ids.filtered(lambda m: m.message_type == "comment" and m.attachment_ids)
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.customer, message.partner_ids)
+        self.assertEqual(message.attachment_ids.mimetype, "application/pdf")
+        self.assertEqual(message.attachment_ids.name, f"{invoice.name.replace('/', '_')}.pdf")
+        self.assertFalse(invoice.sending_data)
+
+    def test_mrr(self):
+        monthly = self._create_schedule(date_start=date(2027, 1, 1))
+        quarterly = self._create_schedule(
+            date_start=date(2027, 1, 1),
+            rule_type="quarterly",
+            lines=[{"name": "Hosting", "quantity": 2, "price_unit": 450.0, "discount": 10}],
+        )
+        yearly_draft = self._create_schedule(date_start=date(2027, 1, 1), rule_type="yearly")
+        (monthly | quarterly).action_start()
+        self.assertEqual(monthly.mrr, 100.0)
+        self.assertEqual(quarterly.amount_untaxed, 810.0)
+        self.assertEqual(quarterly.mrr, 270.0)
+        self.assertEqual(yearly_draft.mrr, 0.0, "only running schedules recur")
+        self.assertEqual(self.customer.billing_mrr, 370.0)
+        self.assertEqual(self.customer.billing_schedule_count, 3)
+
+    def test_mrr_in_company_currency(self):
+        other = self.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        schedule = self._create_schedule(date_start=date(2027, 1, 1), currency_id=other.id)
+        schedule.action_start()
+        self.assertEqual(schedule.amount_untaxed, 100.0)
+        self.assertEqual(schedule.mrr, 50.0)
+
+    def test_form_shows_next_invoice_date(self):
+        with Form(self.Schedule) as form:
+            form.partner_id = self.customer
+            form.date_start = date(2027, 2, 14)
+            form.rule_type = "quarterly"
+            with form.line_ids.new() as line:
+                line.product_id = self.product_sub
+            self.assertEqual(form.next_invoice_date, date(2027, 2, 14))
+        schedule = form.save()
+        self.assertEqual(schedule.line_ids.price_unit, 100.0)
+        self.assertEqual(schedule.line_ids.tax_ids, self.tax_sale_a)
+        self.assertTrue(schedule.name.startswith("BS/"))
+
+
+@tagged("post_install", "-at_install")
+class TestBadInput(BillingCommon):
+    def test_interval_below_one(self):
+        with self.assertRaises(ValidationError):
+            self._create_schedule(date_start=date(2027, 1, 1), interval=0)
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        with self.assertRaises(ValidationError):
+            schedule.interval = -1
+        self.assertEqual(schedule.interval, 1)
+
+    def test_end_before_start(self):
+        with self.assertRaises(ValidationError) as error:
+            self._create_schedule(date_start=date(2027, 1, 10), date_end=date(2027, 1, 9))
+        self.assertIn("before it starts", str(error.exception))
+
+    def test_no_lines(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1), lines=[])
+        with self.assertRaises(ValidationError) as error:
+            schedule.action_start()
+        self.assertIn("has no lines", str(error.exception))
+        self.assertEqual(schedule.state, "draft")
+
+    def test_journal_of_another_company(self):
+        other = self.setup_other_company()
+        with self.assertRaises(UserError):  # ValidationError or the ORM's company check
+            self._create_schedule(date_start=date(2027, 1, 1), journal_id=other["default_journal_sale"].id)
+
+    def test_journal_in_another_currency(self):
+        eur = self.setup_other_currency("EUR")
+        journal = self.company_data["default_journal_sale"].copy({"currency_id": eur.id, "code": "SEUR"})
+        with self.assertRaises(ValidationError) as error:
+            self._create_schedule(date_start=date(2027, 1, 1), journal_id=journal.id)
+        self.assertIn("invoices in EUR", str(error.exception))
+        self.assertFalse(self.Schedule.search([("journal_id", "=", journal.id)]))
+
+    def test_cancelled_cannot_start(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        schedule.action_cancel()
+        with self.assertRaises(UserError) as error:
+            schedule.action_start()
+        self.assertIn("cancelled", str(error.exception))
+        self.assertEqual(schedule.state, "cancelled")
+
+    def test_invoiced_recurrence_is_frozen(self):
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        schedule.action_start()
+        with freeze_time("2027-01-02"):
+            schedule._generate_invoices()
+        with self.assertRaises(UserError) as error:
+            schedule.rule_type = "yearly"
+        self.assertIn("can no longer change", str(error.exception))
+        self.assertEqual(schedule.rule_type, "monthly")
+        schedule.date_end = date(2027, 6, 30)  # ending it is fine
+        with self.assertRaises(UserError):
+            schedule.unlink()
+
+
+@tagged("post_install", "-at_install")
+class TestAccess(BillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env.company
+        cls.rep = new_test_user(
+            cls.env, login="billing_rep", groups="sales_team.group_sale_salesman", company_id=company.id
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            login="billing_mgr",
+            groups="sales_team.group_sale_salesman,crm_billing.group_billing_manager,account.group_account_invoice",
+            company_id=company.id,
+        )
+        cls.portal = new_test_user(cls.env, login="billing_portal", groups="base.group_portal")
+        cls.schedule = cls._create_schedule(date_start=date(2027, 1, 1))
+
+    def test_groups_are_implied(self):
+        self.assertTrue(self.rep.has_group("crm_billing.group_billing_user"))
+        self.assertFalse(self.rep.has_group("crm_billing.group_billing_manager"))
+        accountant = new_test_user(self.env, login="acc_mgr", groups="account.group_account_manager")
+        self.assertTrue(accountant.has_group("crm_billing.group_billing_manager"))
+
+    def test_sales_rep(self):
+        Schedule = self.Schedule.with_user(self.rep)
+        self.assertEqual(Schedule.search([("id", "=", self.schedule.id)]), self.schedule)
+        mine = Schedule.create(
+            {"partner_id": self.customer.id, "line_ids": [Command.create({"name": "Support", "price_unit": 10})]}
+        )
+        mine.date_end = date(2030, 1, 1)
+        with self.assertRaises(UserError):  # AccessError is a UserError
+            mine.unlink()
+        with self.assertRaises(UserError):
+            self.env["crm.billing.period"].with_user(self.rep).create(
+                {"schedule_id": mine.id, "date_start": date(2027, 1, 1), "date_end": date(2027, 1, 31),
+                 "invoice_date": date(2027, 1, 1)}
+            )
+
+    def test_manager_deletes_drafts(self):
+        draft = self._create_schedule(date_start=date(2027, 1, 1))
+        draft.with_user(self.manager).unlink()
+        self.assertFalse(draft.exists())
+
+    def test_portal_sees_only_its_own(self):
+        self.assertFalse(self.Schedule.with_user(self.portal).search([]))
+        self.schedule.partner_id = self.portal.partner_id
+        self.assertEqual(self.Schedule.with_user(self.portal).search([]), self.schedule)
+        with self.assertRaises(UserError):
+            self.schedule.with_user(self.portal).write({"date_end": date(2030, 1, 1)})
+
+    def test_other_company_is_invisible(self):
+        other = self.setup_other_company()["company"]
+        outsider = new_test_user(
+            self.env, login="other_rep", groups="sales_team.group_sale_salesman", company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        self.assertFalse(self.Schedule.with_user(outsider).search([("id", "=", self.schedule.id)]))

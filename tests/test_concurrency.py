@@ -1,0 +1,136 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Several workers at once, for real: these tests commit on their own cursors
+(the test's own transaction cannot see what other workers commit), and clean up
+after themselves by cancelling what they made."""
+
+import threading
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.orm.environments import Transaction
+from odoo.tests import TransactionCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentRuns(TransactionCase):
+    SCHEDULES = 24
+
+    def _committed_env(self, cr):
+        # give the cursor its transaction up front: building it from the database
+        # name would wait for the registry lock that the test runner holds
+        if cr.transaction is None:
+            cr.transaction = Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _make_due_schedules(self, tag):
+        """Running schedules, each with 3 periods due, committed for all to see."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            partner = env["res.partner"].create({"name": f"Concurrency {tag}", "street": "1 Lock Lane"})
+            today = fields.Date.context_today(env["crm.billing.schedule"])
+            schedules = env["crm.billing.schedule"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "rule_type": "monthly",
+                        "date_start": today - relativedelta(months=2),
+                        "auto_post": False,
+                        "line_ids": [Command.create({"name": f"Seat {i}", "price_unit": 10 + i})],
+                    }
+                    for i in range(self.SCHEDULES)
+                ]
+            )
+            schedules.action_start()
+            ids = schedules.ids
+        self.addCleanup(self._cleanup, ids)
+        return ids
+
+    def _cleanup(self, ids):
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            schedules = env["crm.billing.schedule"].browse(ids)
+            schedules.invoice_ids.filtered(lambda m: m.state == "draft").unlink()
+            schedules.period_ids.unlink()
+            schedules.write({"state": "cancelled"})
+
+    def _periods_by_schedule(self, ids):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT schedule_id, date_start, count(*), count(DISTINCT invoice_id)"
+                " FROM crm_billing_period WHERE schedule_id = ANY(%s) GROUP BY 1, 2",
+                [ids],
+            )
+            rows = cr.fetchall()
+            cr.execute(
+                "SELECT count(*) FROM account_move WHERE billing_schedule_id = ANY(%s)", [ids]
+            )
+            invoices = cr.fetchone()[0]
+        return rows, invoices
+
+    def _run_in_threads(self, *targets):
+        barrier = threading.Barrier(len(targets))
+        errors = []
+
+        def run(target):
+            try:
+                with self.registry.cursor() as cr:
+                    env = self._committed_env(cr)
+                    barrier.wait(timeout=30)
+                    target(env)
+            except Exception as error:  # reported below, in the test's thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+        self.assertFalse(errors, errors)
+
+    def _assert_each_period_once(self, ids):
+        rows, invoices = self._periods_by_schedule(ids)
+        self.assertEqual(len(rows), self.SCHEDULES * 3, "three periods invoiced per schedule")
+        self.assertTrue(all(count == 1 and distinct == 1 for _s, _d, count, distinct in rows))
+        self.assertEqual(invoices, self.SCHEDULES * 3, "no invoice without its period, none twice")
+
+    def test_two_workers_share_a_run(self):
+        ids = self._make_due_schedules("two workers")
+
+        def worker(env):
+            env["crm.billing.schedule"]._cron_generate_invoices(batch_size=4)
+
+        self._run_in_threads(worker, worker)
+        self._assert_each_period_once(ids)
+
+    def test_user_clicks_during_a_run(self):
+        ids = self._make_due_schedules("click")
+
+        def worker(env):
+            env["crm.billing.schedule"]._cron_generate_invoices(batch_size=3)
+
+        def user(env):
+            env["crm.billing.schedule"].browse(ids[-6:]).action_generate_invoices()
+            env.cr.commit()
+
+        self._run_in_threads(worker, user, worker)
+        self._assert_each_period_once(ids)
+
+    def test_crash_half_way_then_rerun(self):
+        ids = self._make_due_schedules("crash")
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            half = env["crm.billing.schedule"].browse(ids[: self.SCHEDULES // 2])
+            half._lock_for_invoicing()
+            self.assertTrue(half._generate_invoices())
+            cr.rollback()  # the worker died before committing
+        rows, invoices = self._periods_by_schedule(ids)
+        self.assertEqual((rows, invoices), ([], 0), "nothing of a crashed run is left")
+        with self.registry.cursor() as cr:
+            self._committed_env(cr)["crm.billing.schedule"]._cron_generate_invoices()
+        self._assert_each_period_once(ids)
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            env["crm.billing.schedule"]._cron_generate_invoices()
+        self._assert_each_period_once(ids)
