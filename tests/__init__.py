@@ -6,3 +6,4 @@ from . import test_reminders
 from . import test_sales_flow
 from . import test_insights
 from . import test_tour_sales
+from . import test_concurrency
