@@ -7,6 +7,9 @@ from . import sale_order
 from . import account_move
 from . import crm_billing_reminder_level
 from . import crm_billing_reminder
+from . import account_payment
+from . import res_company
+from . import res_config_settings
 from . import product_template
 from . import crm_lead
 from . import crm_billing_mrr_report

@@ -1,0 +1,259 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
+import hashlib
+import hmac
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_repr
+
+RECEIPT_SEQUENCE_CODE = "crm.billing.receipt"
+RECEIPT_POSTED_STATES = ("in_process", "paid")
+RECEIPT_VERIFY_PATH = "/billing/receipt/verify/"
+# 20 bytes of HMAC-SHA256 are 160 bits: 32 base32 characters, no padding
+RECEIPT_CODE_BYTES = 20
+RECEIPT_CODE_RE = re.compile(r"^[A-Z2-7]{32}$")
+
+
+class AccountPayment(models.Model):
+    _inherit = "account.payment"
+
+    receipt_number = fields.Char(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Given from the company's receipt sequence the first time the receipt is printed.",
+    )
+    receipt_print_count = fields.Integer(
+        string="Receipt Prints",
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Every print after the first is marked as a copy.",
+    )
+    receipt_verification_code = fields.Char(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Printed on the receipt: anyone holding it can check it is genuine "
+        "on the public verification page.",
+    )
+
+    # --- Receipt issuing ---
+
+    def _crm_billing_check_receipt_printable(self):
+        """Refuse receipts for anything but posted customer payments."""
+        states = dict(self._fields["state"]._description_selection(self.env))
+        for payment in self:
+            if payment.state not in RECEIPT_POSTED_STATES:
+                raise UserError(
+                    _(
+                        "A receipt can only be printed for a posted payment: %(payment)s is %(state)s.",
+                        payment=payment.display_name,
+                        state=states.get(payment.state, payment.state),
+                    )
+                )
+            if payment.payment_type != "inbound":
+                raise UserError(
+                    _(
+                        "Receipts are issued for money received: %s is an outgoing payment.",
+                        payment.display_name,
+                    )
+                )
+
+    def _crm_billing_lock_receipts(self):
+        """Serialise receipt issuing: two users printing the same payment at once
+        must not draw two numbers."""
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM account_payment WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    tuple(self.ids),
+                )
+            )
+            self.invalidate_recordset(
+                ["receipt_number", "receipt_print_count", "receipt_verification_code"]
+            )
+
+    @api.model
+    def _crm_billing_receipt_sequence(self, company):
+        """The company's receipt sequence, created the first time it is needed."""
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search(
+            [("code", "=", RECEIPT_SEQUENCE_CODE), ("company_id", "=", company.id)], limit=1
+        )
+        if not sequence:
+            sequence = Sequence.create(
+                {
+                    "name": _("Receipts (%s)", company.name),
+                    "code": RECEIPT_SEQUENCE_CODE,
+                    "prefix": "RCPT/%(range_year)s/",
+                    "padding": 5,
+                    "use_date_range": True,
+                    "company_id": company.id,
+                }
+            )
+        return sequence
+
+    def _crm_billing_assign_receipt_number(self):
+        """Give each payment without one its receipt number and verification code.
+        Numbers are never changed once given."""
+        self._crm_billing_check_receipt_printable()
+        self._crm_billing_lock_receipts()
+        to_number = self.filtered(lambda p: not p.receipt_number)
+        for company, payments in to_number.grouped("company_id").items():
+            sequence = self._crm_billing_receipt_sequence(company)
+            for payment in payments.sorted(lambda p: (p.date, p.id)):
+                number = sequence._next(sequence_date=payment.date)
+                payment.sudo().receipt_number = number
+                payment.sudo().receipt_verification_code = (
+                    payment._crm_billing_compute_verification_code()
+                )
+
+    def _crm_billing_register_receipt_print(self):
+        """Record one print of these receipts: the first print numbers the receipt,
+        every later one is counted and marked as a copy."""
+        self._crm_billing_assign_receipt_number()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_payment SET receipt_print_count = COALESCE(receipt_print_count, 0) + 1"
+                " WHERE id IN %s",
+                tuple(self.ids),
+            )
+        )
+        self.invalidate_recordset(["receipt_print_count"])
+
+    # --- Verification ---
+
+    def _crm_billing_receipt_facts(self):
+        """The facts a receipt vouches for, as the message its code signs."""
+        self.ensure_one()
+        currency = self.currency_id
+        return "|".join(
+            [
+                "crm_billing.receipt.v1",
+                self.receipt_number or "",
+                fields.Date.to_string(self.date) or "",
+                float_repr(currency.round(self.amount), currency.decimal_places),
+                currency.name or "",
+                str(self.company_id.id),
+            ]
+        )
+
+    def _crm_billing_compute_verification_code(self):
+        """HMAC-SHA256 of the receipt's facts under the database secret: short enough
+        to type, long enough (160 bits) that it cannot be guessed."""
+        self.ensure_one()
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        if not secret:
+            raise UserError(_("The database has no secret to sign receipts with."))
+        digest = hmac.new(
+            secret.encode(), self._crm_billing_receipt_facts().encode(), hashlib.sha256
+        ).digest()
+        return base64.b32encode(digest[:RECEIPT_CODE_BYTES]).decode()
+
+    @api.model
+    def _crm_billing_normalize_verification_code(self, code):
+        """Accept the code as printed (grouped with dashes or spaces, any case)."""
+        code = re.sub(r"[\s-]", "", code or "").upper()
+        return code if RECEIPT_CODE_RE.match(code) else False
+
+    @api.model
+    def _crm_billing_find_genuine_receipt(self, code):
+        """The payment whose receipt carries this code, or an empty recordset.
+
+        Only the full code finds a receipt, and the code is then recomputed from the
+        stored facts and compared in constant time: a receipt whose facts were
+        altered after issuing, or a code copied onto another record, is not genuine."""
+        code = self._crm_billing_normalize_verification_code(code)
+        Payment = self.sudo()
+        if not code:
+            return Payment.browse()
+        payment = Payment.search(
+            [
+                ("receipt_verification_code", "=", code),
+                ("receipt_number", "!=", False),
+                ("state", "in", RECEIPT_POSTED_STATES),
+            ],
+            limit=1,
+        )
+        expected = payment._crm_billing_compute_verification_code() if payment else "A" * 32
+        if hmac.compare_digest(expected.encode(), code.encode()) and payment:
+            return payment
+        return Payment.browse()
+
+    def _crm_billing_receipt_verify_url(self):
+        self.ensure_one()
+        base_url = self.get_base_url().rstrip("/")
+        return f"{base_url}{RECEIPT_VERIFY_PATH}{self.receipt_verification_code or ''}"
+
+    def _crm_billing_receipt_code_display(self):
+        """The code in groups of four, easier to read out and type."""
+        self.ensure_one()
+        code = self.receipt_verification_code or ""
+        return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+    def _crm_billing_receipt_qr_data_uri(self):
+        """QR code of the verification URL, inline so the PDF needs no web request."""
+        self.ensure_one()
+        if not self.receipt_verification_code:
+            return False
+        png = self.env["ir.actions.report"].barcode(
+            "QR", self._crm_billing_receipt_verify_url(), width=240, height=240, barLevel="M"
+        )
+        return "data:image/png;base64," + base64.b64encode(png).decode()
+
+    # --- Receipt contents ---
+
+    def _crm_billing_receipt_settlements(self):
+        """What this payment settled: for each invoice, the amount applied by this
+        payment and what remains due on the invoice, in the invoice's currency."""
+        self.ensure_one()
+        settlements = []
+        invoices = self.reconciled_invoice_ids or self.invoice_ids.filtered(
+            lambda m: m.is_sale_document(include_receipts=True)
+        )
+        for invoice in invoices.sorted(lambda m: (m.invoice_date or m.date, m.id)):
+            applied = 0.0
+            for _partial, amount, counterpart in invoice._get_reconciled_invoices_partials()[0]:
+                if counterpart.payment_id == self or counterpart.move_id == self.move_id:
+                    applied += amount
+            settlements.append(
+                {
+                    "invoice": invoice,
+                    "applied": applied,
+                    "residual": invoice.amount_residual,
+                    "currency": invoice.currency_id,
+                }
+            )
+        return settlements
+
+    # --- Actions ---
+
+    def action_print_receipt(self):
+        self._crm_billing_check_receipt_printable()
+        return self.env.ref("crm_billing.action_report_receipt").report_action(self)
+
+    def action_send_receipt(self):
+        """Open the mail composer with the receipt template; the receipt is numbered
+        now so that the message can quote its number."""
+        self._crm_billing_assign_receipt_number()
+        template = self.env.ref("crm_billing.mail_template_receipt", raise_if_not_found=False)
+        ctx = {
+            "default_model": "account.payment",
+            "default_res_ids": self.ids,
+            "default_template_id": template.id if template else False,
+            "default_composition_mode": "comment" if len(self) == 1 else "mass_mail",
+            "default_email_layout_xmlid": "mail.mail_notification_light",
+        }
+        return {
+            "name": _("Send Receipt"),
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": ctx,
+        }

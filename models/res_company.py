@@ -1,0 +1,19 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    billing_document_style = fields.Selection(
+        selection=[
+            ("classic", "Classic"),
+            ("modern", "Modern"),
+            ("compact", "Compact"),
+        ],
+        string="Billing Document Style",
+        default="classic",
+        required=True,
+        help="Look of the invoices, estimates and receipts printed by CRM Billing.",
+    )
