@@ -112,15 +112,34 @@ def render():
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
+def render_html(text):
+    """static/description/index.html, the addon's page in Odoo's Apps menu."""
+    from docutils.core import publish_parts
+
+    parts = publish_parts(
+        text,
+        writer_name="html",
+        settings_overrides={"report_level": 5, "embed_stylesheet": False, "stylesheet_path": ""},
+    )
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"/>'
+        f"<title>{parts['title']}</title></head>\n<body>\n{parts['html_body']}</body></html>\n"
+    )
+
+
 def main(argv):
     text = render()
-    readme = ROOT / "README.rst"
+    html = render_html(text)
+    targets = {ROOT / "README.rst": text, ROOT / "static" / "description" / "index.html": html}
     if "--check" in argv:
-        if not readme.exists() or readme.read_text(encoding="utf-8") != text:
-            print("README.rst is not up to date: run python3 tools/gen_readme.py")
+        stale = [p.name for p, content in targets.items()
+                 if not p.exists() or p.read_text(encoding="utf-8") != content]
+        if stale:
+            print(f"{', '.join(stale)} not up to date: run python3 tools/gen_readme.py")
             return 1
         return 0
-    readme.write_text(text, encoding="utf-8")
+    for path, content in targets.items():
+        path.write_text(content, encoding="utf-8")
     return 0
 
 
