@@ -1,6 +1,6 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccountMove(models.Model):
@@ -72,3 +72,18 @@ class AccountMove(models.Model):
         """Open the reminder wizard on these invoices: only they are considered, under
         the same rules as the daily run."""
         return self.env["crm.billing.reminder.send"]._action_open(invoices=self)
+
+    # --- Demo data ---
+
+    @api.model
+    def _billing_demo_register_payments(self, schedule_xmlids):
+        """Demo data only: pay the oldest posted invoice of each schedule in full,
+        so that the demo database has payments and receipts to show."""
+        Register = self.env["account.payment.register"]
+        for xmlid in schedule_xmlids:
+            schedule = self.env.ref(xmlid)
+            invoice = schedule.invoice_ids.filtered(lambda m: m.state == "posted").sorted("invoice_date")[:1]
+            if invoice:
+                Register.with_context(active_model="account.move", active_ids=invoice.ids).create(
+                    {"payment_date": invoice.invoice_date}
+                )._create_payments()
