@@ -226,9 +226,7 @@ class CrmBillingMrrReport(models.Model):
         while month <= last:
             before = by_month.get(month - relativedelta(months=1), {})
             now = by_month.get(month, {})
-            figures = dict.fromkeys(
-                ("mrr", "new", "expansion", "contraction", "churn"), 0.0
-            )
+            figures = dict.fromkeys(("mrr", "new", "expansion", "contraction", "churn"), 0.0)
             new_customers = churned_customers = 0
             for key in before.keys() | now.keys():
                 prev, cur = before.get(key, 0.0), now.get(key, 0.0)
@@ -252,7 +250,10 @@ class CrmBillingMrrReport(models.Model):
                     **figures,
                     "arr": currency.round(figures["mrr"] * 12),
                     "net": currency.round(
-                        figures["new"] + figures["expansion"] - figures["contraction"] - figures["churn"]
+                        figures["new"]
+                        + figures["expansion"]
+                        - figures["contraction"]
+                        - figures["churn"]
                     ),
                     "customers": sum(1 for value in now.values() if not currency.is_zero(value)),
                     "new_customers": new_customers,

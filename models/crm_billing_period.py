@@ -43,4 +43,6 @@ class CrmBillingPeriod(models.Model):
 
     def _compute_display_name(self):
         for period in self:
-            period.display_name = f"{period.schedule_id.name} {period.date_start} → {period.date_end}"
+            period.display_name = (
+                f"{period.schedule_id.name} {period.date_start} → {period.date_end}"
+            )

@@ -84,9 +84,11 @@ class CrmBillingReminderLevel(models.Model):
         )
         for level in levels:
             twin = others.filtered(
-                lambda other, level=level: other != level
-                and other.company_id == level.company_id
-                and other.days == level.days
+                lambda other, level=level: (
+                    other != level
+                    and other.company_id == level.company_id
+                    and other.days == level.days
+                )
             )
             if twin:
                 raise ValidationError(
@@ -135,7 +137,9 @@ class CrmBillingReminderLevel(models.Model):
         Called at installation and by each reminder run; a company that wants no
         reminders archives its levels rather than deleting them."""
         Level = self.sudo().with_context(active_test=False)
-        companies = companies if companies is not None else self.env["res.company"].sudo().search([])
+        companies = (
+            companies if companies is not None else self.env["res.company"].sudo().search([])
+        )
         defaults = Level._get_default_levels()
         if not defaults:
             return Level

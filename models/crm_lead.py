@@ -24,15 +24,19 @@ class CrmLead(models.Model):
     def _compute_billing_mrr(self):
         """Sum the recurring lines of the leads' live quotations and orders, each
         turned into a monthly amount by its product's recurrence."""
-        lines = self.env["sale.order.line"].search(
-            [
-                ("order_id.opportunity_id", "in", self.ids),
-                ("order_id.state", "!=", "cancel"),
-                ("display_type", "=", False),
-                ("is_downpayment", "=", False),
-                ("product_id.billing_rule_type", "!=", False),
-            ]
-        ) if self.ids else self.env["sale.order.line"]
+        lines = (
+            self.env["sale.order.line"].search(
+                [
+                    ("order_id.opportunity_id", "in", self.ids),
+                    ("order_id.state", "!=", "cancel"),
+                    ("display_type", "=", False),
+                    ("is_downpayment", "=", False),
+                    ("product_id.billing_rule_type", "!=", False),
+                ]
+            )
+            if self.ids
+            else self.env["sale.order.line"]
+        )
         today = fields.Date.context_today(self)
         lines_by_lead = lines.grouped(lambda line: line.order_id.opportunity_id.id)
         for lead in self:

@@ -26,9 +26,7 @@ class ResPartner(models.Model):
         groups="account.group_account_invoice,crm_billing.group_billing_user",
         help="What the customer owes on posted invoices past their due date, in company currency.",
     )
-    billing_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_billing_currency_id"
-    )
+    billing_currency_id = fields.Many2one("res.currency", compute="_compute_billing_currency_id")
     billing_reminder_excluded = fields.Boolean(
         string="No Payment Reminders",
         company_dependent=True,
@@ -110,7 +108,6 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.id}
         return action
 
-
     # --- Billing tab: pipeline and invoices of the customer ---
 
     billing_opportunity_ids = fields.Many2many(
@@ -137,23 +134,38 @@ class ResPartner(models.Model):
         commercial entity: one search per model for all the partners."""
         commercial = self._billing_commercial_groups()
         entity_ids = [p.id for p in commercial.values()]
-        leads = self.env["crm.lead"].search(
-            [
-                ("partner_id.commercial_partner_id", "in", entity_ids),
-                ("type", "=", "opportunity"),
-                ("won_status", "=", "pending"),
-            ]
-        ).grouped(lambda lead: lead.partner_id.commercial_partner_id)
-        quotations = self.env["sale.order"].search(
-            [("partner_id.commercial_partner_id", "in", entity_ids), ("state", "in", ("draft", "sent"))]
-        ).grouped(lambda order: order.partner_id.commercial_partner_id)
-        invoices = self.env["account.move"].search(
-            [
-                ("commercial_partner_id", "in", entity_ids),
-                ("move_type", "in", ("out_invoice", "out_refund")),
-                ("state", "!=", "cancel"),
-            ]
-        ).grouped("commercial_partner_id")
+        leads = (
+            self.env["crm.lead"]
+            .search(
+                [
+                    ("partner_id.commercial_partner_id", "in", entity_ids),
+                    ("type", "=", "opportunity"),
+                    ("won_status", "=", "pending"),
+                ]
+            )
+            .grouped(lambda lead: lead.partner_id.commercial_partner_id)
+        )
+        quotations = (
+            self.env["sale.order"]
+            .search(
+                [
+                    ("partner_id.commercial_partner_id", "in", entity_ids),
+                    ("state", "in", ("draft", "sent")),
+                ]
+            )
+            .grouped(lambda order: order.partner_id.commercial_partner_id)
+        )
+        invoices = (
+            self.env["account.move"]
+            .search(
+                [
+                    ("commercial_partner_id", "in", entity_ids),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("state", "!=", "cancel"),
+                ]
+            )
+            .grouped("commercial_partner_id")
+        )
         Lead, Order, Move = self.env["crm.lead"], self.env["sale.order"], self.env["account.move"]
         for partner in self:
             entity = commercial[partner]
@@ -243,7 +255,9 @@ class ResPartner(models.Model):
             count, last = reminders.get(entity, (0, False))
             partner.billing_reminder_count = count
             partner.billing_reminder_last_date = last
-            partner.billing_reminder_level_id = Level.browse(levels[entity].id) if entity in levels else Level
+            partner.billing_reminder_level_id = (
+                Level.browse(levels[entity].id) if entity in levels else Level
+            )
 
     def action_view_billing_reminders(self):
         self.ensure_one()

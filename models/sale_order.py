@@ -25,8 +25,12 @@ class SaleOrder(models.Model):
         """Values of a recurring schedule invoicing ``lines`` (all product lines by
         default) of this order; extend to add fields."""
         self.ensure_one()
-        lines = lines if lines is not None else self.order_line.filtered(
-            lambda l: not l.display_type and not l.is_downpayment
+        lines = (
+            lines
+            if lines is not None
+            else self.order_line.filtered(
+                lambda line: not line.display_type and not line.is_downpayment
+            )
         )
         return {
             "partner_id": self.partner_invoice_id.id,
@@ -86,7 +90,9 @@ class SaleOrder(models.Model):
         invoiced = 0.0
         for move in self.invoice_ids.filtered(lambda m: m.state != "cancel"):
             amount = move.currency_id._convert(
-                move.amount_total, self.currency_id, self.company_id,
+                move.amount_total,
+                self.currency_id,
+                self.company_id,
                 move.invoice_date or fields.Date.context_today(self),
             )
             invoiced += -amount if move.move_type == "out_refund" else amount
@@ -95,9 +101,11 @@ class SaleOrder(models.Model):
     def _billing_recurring_lines(self):
         """Product lines whose product recurs."""
         return self.order_line.filtered(
-            lambda l: not l.display_type
-            and not l.is_downpayment
-            and l.product_id.product_tmpl_id.billing_rule_type
+            lambda line: (
+                not line.display_type
+                and not line.is_downpayment
+                and line.product_id.product_tmpl_id.billing_rule_type
+            )
         )
 
     def _billing_proposed_recurrence(self):
@@ -117,7 +125,10 @@ class SaleOrder(models.Model):
             "crm_billing.crm_billing_schedule_action"
         )
         action["domain"] = [("sale_order_id", "=", self.id)]
-        action["context"] = {"default_sale_order_id": self.id, "default_partner_id": self.partner_id.id}
+        action["context"] = {
+            "default_sale_order_id": self.id,
+            "default_partner_id": self.partner_id.id,
+        }
         if len(self.billing_schedule_ids) == 1:
             action["views"] = [(False, "form")]
             action["res_id"] = self.billing_schedule_ids.id

@@ -26,10 +26,19 @@ class BillingCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _create_schedule(cls, lines=None, **vals):
-        lines = lines if lines is not None else [
-            {"product_id": cls.product_sub.id, "name": "Support", "quantity": 1, "price_unit": 100.0,
-             "tax_ids": [Command.set(cls.tax_sale_a.ids)]}
-        ]
+        lines = (
+            lines
+            if lines is not None
+            else [
+                {
+                    "product_id": cls.product_sub.id,
+                    "name": "Support",
+                    "quantity": 1,
+                    "price_unit": 100.0,
+                    "tax_ids": [Command.set(cls.tax_sale_a.ids)],
+                }
+            ]
+        )
         return cls.Schedule.create(
             {
                 "partner_id": cls.customer.id,

@@ -28,7 +28,9 @@ class TestConcurrentRuns(TransactionCase):
         """Running schedules, each with 3 periods due, committed for all to see."""
         with self.registry.cursor() as cr:
             env = self._committed_env(cr)
-            partner = env["res.partner"].create({"name": f"Concurrency {tag}", "street": "1 Lock Lane"})
+            partner = env["res.partner"].create(
+                {"name": f"Concurrency {tag}", "street": "1 Lock Lane"}
+            )
             today = fields.Date.context_today(env["crm.billing.schedule"])
             schedules = env["crm.billing.schedule"].create(
                 [

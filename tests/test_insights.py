@@ -24,10 +24,15 @@ class TestBillingInsights(AccountTestInvoicingCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.manager = new_test_user(
-            cls.env, login="billing_boss", groups="crm_billing.group_billing_manager",
-            company_id=cls.env.company.id, company_ids=cls.env.company.ids,
+            cls.env,
+            login="billing_boss",
+            groups="crm_billing.group_billing_manager",
+            company_id=cls.env.company.id,
+            company_ids=cls.env.company.ids,
         )
-        cls.other_rep = new_test_user(cls.env, login="other_rep", groups="sales_team.group_sale_salesman")
+        cls.other_rep = new_test_user(
+            cls.env, login="other_rep", groups="sales_team.group_sale_salesman"
+        )
         cls.currency = cls.env.company.currency_id
         Partner = cls.env["res.partner"]
         cls.c1, cls.c2, cls.c3, cls.c4 = Partner.create(
@@ -38,25 +43,36 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         cls.support = cls._create_product(name="Support", lst_price=90.0, taxes_id=False)
         # C1: 100 a month from January, plus 50 from 10 March to 20 May
         cls.s1 = cls._schedule(cls.c1_contact, "2026-01-01", [(cls.hosting, 1, 100.0, 0)])
-        cls.s2 = cls._schedule(cls.c1, "2026-03-10", [(cls.support, 1, 50.0, 0)], date_end="2026-05-20")
+        cls.s2 = cls._schedule(
+            cls.c1, "2026-03-10", [(cls.support, 1, 50.0, 0)], date_end="2026-05-20"
+        )
         # C2: 1200 a year from February (100 a month) with another salesperson,
         # and 10 every two weeks from May (10 * 365 / 84 / 2 = 21.73 a month)
         cls.s3 = cls._schedule(
-            cls.c2, "2026-02-01", [(cls.hosting, 12, 100.0, 0)], rule_type="yearly",
+            cls.c2,
+            "2026-02-01",
+            [(cls.hosting, 12, 100.0, 0)],
+            rule_type="yearly",
             user_id=cls.other_rep.id,
         )
-        cls.s6 = cls._schedule(cls.c2, "2026-05-01", [(cls.support, 1, 10.0, 0)], rule_type="weekly", interval=2)
+        cls.s6 = cls._schedule(
+            cls.c2, "2026-05-01", [(cls.support, 1, 10.0, 0)], rule_type="weekly", interval=2
+        )
         # C3: 300 + 81 a quarter from 15 January (127 a month), cancelled after its
         # first quarter was invoiced (to 14 April); back with 40 a month in June
         cls.s4 = cls._schedule(
-            cls.c3, "2026-01-15", [(cls.hosting, 3, 100.0, 0), (cls.support, 1, 90.0, 10)],
+            cls.c3,
+            "2026-01-15",
+            [(cls.hosting, 3, 100.0, 0), (cls.support, 1, 90.0, 10)],
             rule_type="quarterly",
         )
         cls.s4._generate_invoices(d("2026-01-15"), raise_errors=True)
         cls.s4.action_cancel()
         cls.s8 = cls._schedule(cls.c3, "2026-06-01", [(cls.support, 1, 40.0, 0)])
         # C4: 200 a month in April and May only
-        cls.s5 = cls._schedule(cls.c4, "2026-04-01", [(cls.hosting, 2, 100.0, 0)], date_end="2026-05-31")
+        cls.s5 = cls._schedule(
+            cls.c4, "2026-04-01", [(cls.hosting, 2, 100.0, 0)], date_end="2026-05-31"
+        )
         # neither a draft nor an instalment plan is recurring revenue
         cls.draft = cls._schedule(cls.c4, "2026-01-01", [(cls.hosting, 1, 999.0, 0)], start=False)
         cls.partners = cls.c1 | cls.c2 | cls.c3 | cls.c4
@@ -71,8 +87,14 @@ class TestBillingInsights(AccountTestInvoicingCommon):
                 "date_start": date_start,
                 "line_ids": [
                     Command.create(
-                        {"product_id": product.id, "name": product.name, "quantity": qty,
-                         "price_unit": price, "discount": discount, "tax_ids": [Command.clear()]}
+                        {
+                            "product_id": product.id,
+                            "name": product.name,
+                            "quantity": qty,
+                            "price_unit": price,
+                            "discount": discount,
+                            "tax_ids": [Command.clear()],
+                        }
                     )
                     for product, qty, price, discount in lines
                 ],
@@ -116,13 +138,21 @@ class TestBillingInsights(AccountTestInvoicingCommon):
             self.assertAlmostEqual(got[key][0], mrr, places=2, msg=key)
             self.assertAlmostEqual(got[key][1], 12 * mrr, places=2, msg=key)
         by_month = dict(
-            Report._read_group([("partner_id", "in", self.partners.ids)], ["month:month"], ["mrr:sum"])
+            Report._read_group(
+                [("partner_id", "in", self.partners.ids)], ["month:month"], ["mrr:sum"]
+            )
         )
         totals = {str(k): v for k, v in by_month.items()}
         self.assertEqual(
             totals,
-            {"2026-01-01": 227.0, "2026-02-01": 327.0, "2026-03-01": 377.0, "2026-04-01": 450.0,
-             "2026-05-01": 421.73, "2026-06-01": 261.73},
+            {
+                "2026-01-01": 227.0,
+                "2026-02-01": 327.0,
+                "2026-03-01": 377.0,
+                "2026-04-01": 450.0,
+                "2026-05-01": 421.73,
+                "2026-06-01": 261.73,
+            },
         )
         # nothing after today, nothing from the draft
         self.assertFalse(Report.search([("month", ">", "2026-06-01")]))
@@ -138,10 +168,12 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         self.assertAlmostEqual(by_product[self.hosting], 200.0, places=2)
         self.assertAlmostEqual(by_product[self.support], 61.73, places=2)
         # the current month is the stored MRR of the running schedules
-        running = (self.s1 | self.s3 | self.s6 | self.s8)
+        running = self.s1 | self.s3 | self.s6 | self.s8
         self.assertAlmostEqual(sum(running.mapped("mrr")), 261.73, places=2)
         march = Report._read_group(
-            [("schedule_id", "=", self.s4.id), ("month", "=", "2026-03-01")], ["line_id"], ["mrr:sum"]
+            [("schedule_id", "=", self.s4.id), ("month", "=", "2026-03-01")],
+            ["line_id"],
+            ["mrr:sum"],
         )
         self.assertEqual(sorted(round(mrr, 2) for __, mrr in march), [27.0, 100.0])
 
@@ -171,9 +203,13 @@ class TestBillingInsights(AccountTestInvoicingCommon):
                 move["month"],
             )
             self.assertEqual(move["arr"], self.currency.round(12 * mrr))
-            self.assertEqual(move["net"], self.currency.round(new + expansion - contraction - churn))
+            self.assertEqual(
+                move["net"], self.currency.round(new + expansion - contraction - churn)
+            )
         april = moves[3]
-        self.assertEqual((april["customers"], april["new_customers"], april["churned_customers"]), (3, 1, 1))
+        self.assertEqual(
+            (april["customers"], april["new_customers"], april["churned_customers"]), (3, 1, 1)
+        )
 
     def test_movement_report_matches(self):
         """The movement analysis (pivot/graph) gives the same figures per month."""
@@ -181,14 +217,20 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         groups = Movement._read_group(
             [("partner_id", "in", self.partners.ids)],
             ["month:month"],
-            ["mrr:sum", "new_mrr:sum", "expansion_mrr:sum", "contraction_mrr:sum", "churned_mrr:sum",
-             "net_new_mrr:sum"],
+            [
+                "mrr:sum",
+                "new_mrr:sum",
+                "expansion_mrr:sum",
+                "contraction_mrr:sum",
+                "churned_mrr:sum",
+                "net_new_mrr:sum",
+            ],
         )
-        got = {
-            str(month): tuple(round(v, 2) for v in values[:5]) for month, *values in groups
-        }
+        got = {str(month): tuple(round(v, 2) for v in values[:5]) for month, *values in groups}
         self.assertEqual(got, self.EXPECTED_MOVES)
-        churned = Movement.search([("partner_id", "in", self.partners.ids), ("is_churned", "=", True)])
+        churned = Movement.search(
+            [("partner_id", "in", self.partners.ids), ("is_churned", "=", True)]
+        )
         self.assertEqual(
             {(str(m.month), m.partner_id) for m in churned},
             {("2026-04-01", self.c3), ("2026-06-01", self.c4)},
@@ -206,8 +248,14 @@ class TestBillingInsights(AccountTestInvoicingCommon):
                 "invoice_date_due": due,
                 "invoice_payment_term_id": False,
                 "invoice_line_ids": [
-                    Command.create({"name": "Service", "quantity": 1, "price_unit": amount,
-                                    "tax_ids": [Command.clear()]})
+                    Command.create(
+                        {
+                            "name": "Service",
+                            "quantity": 1,
+                            "price_unit": amount,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
                 ],
             }
         )
@@ -218,24 +266,38 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         Partner = self.env["res.partner"]
         debtor, other = Partner.create([{"name": "Slow Payer"}, {"name": "Credit Holder"}])
         for amount, due in (
-            (100, "2026-06-20"), (110, "2026-06-15"),  # not due
-            (120, "2026-06-14"), (130, "2026-05-16"),  # 1 and 30 days
-            (140, "2026-05-15"), (150, "2026-04-16"),  # 31 and 60 days
-            (160, "2026-04-15"), (170, "2026-03-17"),  # 61 and 90 days
+            (100, "2026-06-20"),
+            (110, "2026-06-15"),  # not due
+            (120, "2026-06-14"),
+            (130, "2026-05-16"),  # 1 and 30 days
+            (140, "2026-05-15"),
+            (150, "2026-04-16"),  # 31 and 60 days
+            (160, "2026-04-15"),
+            (170, "2026-03-17"),  # 61 and 90 days
             (180, "2026-03-16"),  # 91 days
         ):
             invoice = self._invoice(debtor, amount, "2026-01-01", due)
-            self.assertEqual(str(invoice.line_ids.filtered("date_maturity").mapped("date_maturity")[0]), due)
+            self.assertEqual(
+                str(invoice.line_ids.filtered("date_maturity").mapped("date_maturity")[0]), due
+            )
         partly_paid = self._invoice(debtor, 200, "2025-12-01", "2026-01-01")
-        self._register_payment(partly_paid, amount=50, payment_date="2026-02-01",
-                               payment_difference_handling="open")
+        self._register_payment(
+            partly_paid, amount=50, payment_date="2026-02-01", payment_difference_handling="open"
+        )
         paid = self._invoice(debtor, 999, "2025-12-01", "2026-01-01")
         self._register_payment(paid, payment_date="2026-02-01")
         self._invoice(other, 30, "2026-06-01", "2026-06-30", move_type="out_refund")
 
         Ageing = self.env["crm.billing.ageing.report"].with_user(self.manager)
-        measures = ["amount_current:sum", "amount_1_30:sum", "amount_31_60:sum", "amount_61_90:sum",
-                    "amount_90_plus:sum", "amount_residual:sum", "amount_overdue:sum"]
+        measures = [
+            "amount_current:sum",
+            "amount_1_30:sum",
+            "amount_31_60:sum",
+            "amount_61_90:sum",
+            "amount_90_plus:sum",
+            "amount_residual:sum",
+            "amount_overdue:sum",
+        ]
         rows = {
             partner: tuple(round(v, 2) for v in values)
             for partner, *values in Ageing._read_group(
@@ -245,10 +307,13 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         self.assertEqual(rows[debtor], (210.0, 250.0, 290.0, 330.0, 330.0, 1410.0, 1200.0))
         self.assertEqual(rows[other], (-30.0, 0.0, 0.0, 0.0, 0.0, -30.0, 0.0))
         by_bucket = dict(
-            Ageing._read_group([("partner_id", "=", debtor.id)], ["bucket"], ["amount_residual:sum"])
+            Ageing._read_group(
+                [("partner_id", "=", debtor.id)], ["bucket"], ["amount_residual:sum"]
+            )
         )
         self.assertEqual(
-            by_bucket, {"current": 210.0, "1_30": 250.0, "31_60": 290.0, "61_90": 330.0, "90_plus": 330.0}
+            by_bucket,
+            {"current": 210.0, "1_30": 250.0, "31_60": 290.0, "61_90": 330.0, "90_plus": 330.0},
         )
         # the customer's overdue amount agrees
         self.assertAlmostEqual(debtor.billing_overdue_amount, 1200.0, places=2)
@@ -265,15 +330,17 @@ class TestBillingInsights(AccountTestInvoicingCommon):
         ten_days = self._invoice(contact, 200, "2026-03-01", "2026-03-31")
         self._register_payment(ten_days, payment_date="2026-04-10")
         in_two_parts = self._invoice(payer, 300, "2026-04-01", "2026-04-30")
-        self._register_payment(in_two_parts, amount=100, payment_date="2026-05-05",
-                               payment_difference_handling="open")
+        self._register_payment(
+            in_two_parts, amount=100, payment_date="2026-05-05", payment_difference_handling="open"
+        )
         self._register_payment(in_two_parts, payment_date="2026-05-20")
         on_the_day = self._invoice(payer, 400, "2026-05-01", "2026-05-31")
         self._register_payment(on_the_day, payment_date="2026-05-31")
         unpaid = self._invoice(payer, 500, "2026-05-01", "2026-05-15")
         partly = self._invoice(payer, 600, "2026-05-01", "2026-05-15")
-        self._register_payment(partly, amount=10, payment_date="2026-06-01",
-                               payment_difference_handling="open")
+        self._register_payment(
+            partly, amount=10, payment_date="2026-06-01", payment_difference_handling="open"
+        )
         fifteen = self._invoice(late, 700, "2026-01-01", "2026-02-01")
         self._register_payment(fifteen, payment_date="2026-02-16")
 
@@ -314,9 +381,15 @@ class TestBillingInsights(AccountTestInvoicingCommon):
     # --- Access ---
 
     def test_reports_for_managers_only(self):
-        user = new_test_user(self.env, login="billing_clerk", groups="crm_billing.group_billing_user")
-        for model in ("crm.billing.mrr.report", "crm.billing.mrr.movement.report",
-                      "crm.billing.ageing.report", "crm.billing.payment.report"):
+        user = new_test_user(
+            self.env, login="billing_clerk", groups="crm_billing.group_billing_user"
+        )
+        for model in (
+            "crm.billing.mrr.report",
+            "crm.billing.mrr.movement.report",
+            "crm.billing.ageing.report",
+            "crm.billing.payment.report",
+        ):
             self.assertFalse(self.env[model].with_user(user).has_access("read"), model)
             self.assertTrue(self.env[model].with_user(self.manager).has_access("read"), model)
 

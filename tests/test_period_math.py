@@ -28,8 +28,14 @@ class TestPeriodMath(BaseCase):
         periods = pm.periods_between(date(2027, 1, 31), "monthly", until=date(2027, 6, 30))
         self.assertEqual(
             starts(periods),
-            [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30),
-             date(2027, 5, 31), date(2027, 6, 30)],
+            [
+                date(2027, 1, 31),
+                date(2027, 2, 28),
+                date(2027, 3, 31),
+                date(2027, 4, 30),
+                date(2027, 5, 31),
+                date(2027, 6, 30),
+            ],
         )
         self.assertEqual(periods[0].date_end, date(2027, 2, 27))
         self.assertEqual(periods[1].date_end, date(2027, 3, 30))
@@ -40,7 +46,13 @@ class TestPeriodMath(BaseCase):
         yearly = pm.periods_between(date(2028, 2, 29), "yearly", until=date(2032, 3, 1))
         self.assertEqual(
             starts(yearly),
-            [date(2028, 2, 29), date(2029, 2, 28), date(2030, 2, 28), date(2031, 2, 28), date(2032, 2, 29)],
+            [
+                date(2028, 2, 29),
+                date(2029, 2, 28),
+                date(2030, 2, 28),
+                date(2031, 2, 28),
+                date(2032, 2, 29),
+            ],
         )
 
     def test_every_rule(self):
@@ -59,7 +71,11 @@ class TestPeriodMath(BaseCase):
 
     def test_calendar_alignment_prorates_first_period(self):
         periods = pm.periods_between(
-            date(2027, 1, 15), "monthly", date_end=date(2027, 3, 10), align_calendar=True, prorate=True
+            date(2027, 1, 15),
+            "monthly",
+            date_end=date(2027, 3, 10),
+            align_calendar=True,
+            prorate=True,
         )
         self.assertEqual(
             [(p.date_start, p.date_end, p.factor) for p in periods],
@@ -69,13 +85,19 @@ class TestPeriodMath(BaseCase):
                 (date(2027, 3, 1), date(2027, 3, 10), Fraction(10, 31)),
             ],
         )
-        quarter = pm.periods_between(date(2027, 1, 15), "quarterly", until=date(2027, 4, 1), align_calendar=True)
+        quarter = pm.periods_between(
+            date(2027, 1, 15), "quarterly", until=date(2027, 4, 1), align_calendar=True
+        )
         self.assertEqual(quarter[0].factor, Fraction(76, 90))
         self.assertEqual(quarter[1].date_start, date(2027, 4, 1))
-        week = pm.periods_between(date(2027, 1, 14), "weekly", until=date(2027, 1, 18), align_calendar=True)
+        week = pm.periods_between(
+            date(2027, 1, 14), "weekly", until=date(2027, 1, 18), align_calendar=True
+        )
         # 14 January 2027 is a Thursday: Thursday to Sunday is 4 days of 7
-        self.assertEqual([(p.date_start, p.factor) for p in week],
-                         [(date(2027, 1, 14), Fraction(4, 7)), (date(2027, 1, 18), Fraction(1))])
+        self.assertEqual(
+            [(p.date_start, p.factor) for p in week],
+            [(date(2027, 1, 14), Fraction(4, 7)), (date(2027, 1, 18), Fraction(1))],
+        )
 
     def test_end_without_prorate_keeps_full_last_period(self):
         periods = pm.periods_between(date(2027, 1, 1), "monthly", date_end=date(2027, 3, 10))
@@ -102,7 +124,9 @@ class TestPeriodMath(BaseCase):
         self.assertEqual(pm.monthly_factor("monthly", 3), Fraction(1, 3))
 
     @SETTINGS
-    @given(start=DATES, rule=RULES, interval=INTERVALS, count=st.integers(1, 40), align=st.booleans())
+    @given(
+        start=DATES, rule=RULES, interval=INTERVALS, count=st.integers(1, 40), align=st.booleans()
+    )
     def test_no_gap_no_overlap(self, start, rule, interval, count, align):
         periods = []
         for period in pm.iter_periods(start, rule, interval, align_calendar=align):
@@ -125,14 +149,24 @@ class TestPeriodMath(BaseCase):
         if rule in ("monthly", "quarterly", "yearly"):
             # the day of the month is the anchor's, clamped to the month's length only
             day = periods[-1][1].date_start
-            self.assertTrue(day.day == start.day or (day.day < start.day and (day + timedelta(days=1)).day == 1))
+            self.assertTrue(
+                day.day == start.day or (day.day < start.day and (day + timedelta(days=1)).day == 1)
+            )
 
     @SETTINGS
-    @given(start=DATES, rule=RULES, interval=INTERVALS, length=st.integers(0, 800),
-           align=st.booleans(), prorate=st.booleans())
+    @given(
+        start=DATES,
+        rule=RULES,
+        interval=INTERVALS,
+        length=st.integers(0, 800),
+        align=st.booleans(),
+        prorate=st.booleans(),
+    )
     def test_end_date_is_covered_exactly(self, start, rule, interval, length, align, prorate):
         end = start + timedelta(days=length)
-        periods = pm.periods_between(start, rule, interval, date_end=end, align_calendar=align, prorate=prorate)
+        periods = pm.periods_between(
+            start, rule, interval, date_end=end, align_calendar=align, prorate=prorate
+        )
         self.assertLessEqual(periods[-1].date_start, end)
         self.assertGreaterEqual(periods[-1].date_end, end)
         if prorate:

@@ -29,15 +29,26 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
         )
         # the portal user of A is a contact of A: it sees its company's schedules
         cls.contact_a = Partner.create(
-            {"name": "Alice Aldebaran", "parent_id": cls.company_a.id, "email": "alice@a.example.com"}
+            {
+                "name": "Alice Aldebaran",
+                "parent_id": cls.company_a.id,
+                "email": "alice@a.example.com",
+            }
         )
         cls.user_a = new_test_user(
-            cls.env, login="portal_alice", password="portal_alice_pw",
-            groups="base.group_portal", partner_id=cls.contact_a.id,
+            cls.env,
+            login="portal_alice",
+            password="portal_alice_pw",
+            groups="base.group_portal",
+            partner_id=cls.contact_a.id,
         )
         cls.user_b = new_test_user(
-            cls.env, login="portal_bob", password="portal_bob_pw", groups="base.group_portal",
-            name="Bob Betelgeuse", email="bob@b.example.com",
+            cls.env,
+            login="portal_bob",
+            password="portal_bob_pw",
+            groups="base.group_portal",
+            name="Bob Betelgeuse",
+            email="bob@b.example.com",
         )
         cls.user_b.partner_id.parent_id = cls.company_b
         cls.product = cls._create_product(name="Hosting plan", lst_price=120.0, taxes_id=False)
@@ -63,8 +74,12 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
                 "auto_post": True,
                 "line_ids": [
                     Command.create(
-                        {"product_id": cls.product.id, "name": f"Hosting for {partner.name}",
-                         "quantity": 1, "price_unit": price}
+                        {
+                            "product_id": cls.product.id,
+                            "name": f"Hosting for {partner.name}",
+                            "quantity": 1,
+                            "price_unit": price,
+                        }
                     )
                 ],
             }
@@ -113,11 +128,15 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
         self.assertEqual(home.status_code, 200)
         self.assertIn('href="/my/billing"', home.text)
         self.assertIn("billing_schedule_count", home.text)
-        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["billing_schedule_count"]})
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["billing_schedule_count"]}
+        )
         # the started schedule only: a draft is the seller's work in progress
         self.assertEqual(counters["billing_schedule_count"], 1)
         self.authenticate("portal_bob", "portal_bob_pw")
-        counters = self.make_jsonrpc_request("/my/counters", {"counters": ["billing_schedule_count"]})
+        counters = self.make_jsonrpc_request(
+            "/my/counters", {"counters": ["billing_schedule_count"]}
+        )
         self.assertEqual(counters["billing_schedule_count"], 1)
 
     # --- list ---
@@ -196,7 +215,9 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
             missing = self._get("/my/billing/999999999", allow_redirects=False)
             self.assertIn(missing.status_code, (302, 303))
             # a wrong token does not help
-            wrong = self._get(f"/my/billing/{other.id}?access_token=not-the-token", allow_redirects=False)
+            wrong = self._get(
+                f"/my/billing/{other.id}?access_token=not-the-token", allow_redirects=False
+            )
             self.assertIn(wrong.status_code, (302, 303))
             self.assertNotIn(other.name, wrong.text)
 
@@ -242,7 +263,8 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
             self.assertEqual(self._get(own_url).status_code, 404)
         # B's payment through A's schedule, and B's schedule, are refused
         self.assertEqual(
-            self._get(f"/my/billing/{self.schedule_a.id}/receipt/{self.payment_b.id}").status_code, 404
+            self._get(f"/my/billing/{self.schedule_a.id}/receipt/{self.payment_b.id}").status_code,
+            404,
         )
         response = self._get(
             f"/my/billing/{self.schedule_b.id}/receipt/{self.payment_b.id}", allow_redirects=False

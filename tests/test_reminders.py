@@ -27,7 +27,9 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
         cls.Reminder = cls.env["crm.billing.reminder"]
         cls.Level._create_default_levels(cls.company)
         levels = cls.Level.search([("company_id", "=", cls.company.id)])
-        cls.level_courtesy, cls.level_first, cls.level_second, cls.level_final = levels.sorted("days")
+        cls.level_courtesy, cls.level_first, cls.level_second, cls.level_final = levels.sorted(
+            "days"
+        )
         cls.customer = cls.env["res.partner"].create(
             {
                 "name": "Azure Interior",
@@ -69,7 +71,12 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
                         "invoice_payment_term_id": False,
                         "invoice_line_ids": [
                             Command.create(
-                                {"name": "Consulting", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                                {
+                                    "name": "Consulting",
+                                    "quantity": 1,
+                                    "price_unit": amount,
+                                    "tax_ids": [],
+                                }
                             )
                         ],
                     }
@@ -101,8 +108,15 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
 
     def test_default_levels(self):
         self.assertEqual(
-            [(lvl.days, lvl.channel, bool(lvl.mail_template_id)) for lvl in
-             (self.level_courtesy, self.level_first, self.level_second, self.level_final)],
+            [
+                (lvl.days, lvl.channel, bool(lvl.mail_template_id))
+                for lvl in (
+                    self.level_courtesy,
+                    self.level_first,
+                    self.level_second,
+                    self.level_final,
+                )
+            ],
             [(-3, "email", True), (7, "email", True), (30, "email", True), (60, "email", True)],
         )
         self.assertFalse(self.Level._create_default_levels(self.company), "already equipped")
@@ -119,7 +133,12 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
             )
         with self.assertRaisesRegex(ValidationError, "choose its email template"):
             self.Level.create(
-                {"name": "Silent email", "company_id": self.company.id, "days": 15, "channel": "email"}
+                {
+                    "name": "Silent email",
+                    "company_id": self.company.id,
+                    "days": 15,
+                    "channel": "email",
+                }
             )
         # an archived level leaves its days free
         self.level_second.active = False
@@ -131,12 +150,18 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
 
     def test_access_rights(self):
         rep = new_test_user(
-            self.env, login="rep_rights", groups="base.group_user,crm_billing.group_billing_user",
-            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+            self.env,
+            login="rep_rights",
+            groups="base.group_user,crm_billing.group_billing_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
         )
         manager = new_test_user(
-            self.env, login="manager_rights", groups="base.group_user,crm_billing.group_billing_manager",
-            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+            self.env,
+            login="manager_rights",
+            groups="base.group_user,crm_billing.group_billing_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
         )
         self._invoice(100.00, "2027-01-01")
         reminder = self._run("2027-01-08")
@@ -174,7 +199,9 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
         with freeze_time("2027-01-09"):
             self.assertFalse(Reminder._get_partners_to_remind(date(2027, 1, 9)))
         with freeze_time("2027-01-14"):
-            self.assertEqual(Reminder._get_partners_to_remind(date(2027, 1, 14)), self.other_customer)
+            self.assertEqual(
+                Reminder._get_partners_to_remind(date(2027, 1, 14)), self.other_customer
+            )
 
     def test_first_reminder_covers_every_new_level(self):
         late = self._invoice(1000.00, "2027-01-01")
@@ -323,7 +350,9 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
             ).create(
                 {"journal_id": reversed_invoice.journal_id.id, "date": date(2027, 1, 3)}
             ).refund_moves()
-            credit_note = self.env["account.move"].search([("reversed_entry_id", "=", reversed_invoice.id)])
+            credit_note = self.env["account.move"].search(
+                [("reversed_entry_id", "=", reversed_invoice.id)]
+            )
             credit_note.action_post()
         self.assertEqual(reversed_invoice.payment_state, "reversed")
         self.assertFalse(self._run("2027-01-20"))
@@ -380,8 +409,11 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
 
     def test_letter_and_activity_channels(self):
         salesman = new_test_user(
-            self.env, login="salesman_rem", groups="base.group_user,sales_team.group_sale_salesman",
-            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+            self.env,
+            login="salesman_rem",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
         )
         self.level_second.write({"channel": "letter"})
         self.level_final.write({"channel": "activity"})
@@ -406,8 +438,11 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
 
     def test_manual_reminder_with_preview(self):
         rep = new_test_user(
-            self.env, login="billing_rep", groups="base.group_user,crm_billing.group_billing_user",
-            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+            self.env,
+            login="billing_rep",
+            groups="base.group_user,crm_billing.group_billing_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
         )
         invoice = self._invoice(1234.56, "2027-01-01")
         with freeze_time("2027-01-10"):
@@ -423,7 +458,9 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
             self.assertFalse(self._mails(self.customer))
             wizard.action_send()
             reminder = self.Reminder.search([("partner_id", "=", self.customer.id)])
-            self.assertRecordValues(reminder, [{"manual": True, "user_id": rep.id, "level_id": self.level_first.id}])
+            self.assertRecordValues(
+                reminder, [{"manual": True, "user_id": rep.id, "level_id": self.level_first.id}]
+            )
             self.assertEqual(len(self._mails(self.customer)), 1)
             self.assertEqual(self.customer.message_ids[0].author_id, rep.partner_id)
             # the same rules: nothing more today, neither by hand nor by the run

@@ -29,16 +29,27 @@ class SalesFlowCommon(AccountTestInvoicingCommon):
         )
         cls.tax_15 = cls.tax_sale_a
         cls.service_taxed = cls._create_product(
-            name="Consulting", type="service", invoice_policy="order", lst_price=600.0,
+            name="Consulting",
+            type="service",
+            invoice_policy="order",
+            lst_price=600.0,
             taxes_id=[Command.set(cls.tax_15.ids)],
         )
         cls.service_untaxed = cls._create_product(
-            name="Training", type="service", invoice_policy="order", lst_price=310.01,
+            name="Training",
+            type="service",
+            invoice_policy="order",
+            lst_price=310.01,
             taxes_id=[Command.clear()],
         )
         cls.subscription = cls._create_product(
-            name="Hosting", type="service", invoice_policy="order", lst_price=1200.0,
-            taxes_id=[Command.clear()], billing_rule_type="yearly", billing_interval=1,
+            name="Hosting",
+            type="service",
+            invoice_policy="order",
+            lst_price=1200.0,
+            taxes_id=[Command.clear()],
+            billing_rule_type="yearly",
+            billing_interval=1,
         )
         cls.customer = cls.env["res.partner"].create({"name": "Customer Ltd", "is_company": True})
         cls.Schedule = cls.env["crm.billing.schedule"]
@@ -46,14 +57,18 @@ class SalesFlowCommon(AccountTestInvoicingCommon):
 
     def _order(self, lines=None, confirm=True):
         lines = lines or [(self.service_taxed, 1.0), (self.service_untaxed, 1.0)]
-        order = self.env["sale.order"].with_user(self.rep).create(
-            {
-                "partner_id": self.customer.id,
-                "order_line": [
-                    Command.create({"product_id": product.id, "product_uom_qty": qty})
-                    for product, qty in lines
-                ],
-            }
+        order = (
+            self.env["sale.order"]
+            .with_user(self.rep)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": qty})
+                        for product, qty in lines
+                    ],
+                }
+            )
         )
         if confirm:
             order.action_confirm()
@@ -87,7 +102,6 @@ class SalesFlowCommon(AccountTestInvoicingCommon):
 
 @tagged("post_install", "-at_install")
 class TestSalesFlowInstalments(SalesFlowCommon):
-
     @freeze_time("2027-01-31 10:00:00")
     def test_deposit_and_milestones_to_the_cent(self):
         order = self._order()
@@ -136,8 +150,9 @@ class TestSalesFlowInstalments(SalesFlowCommon):
         self.assertAlmostEqual(final.amount_total, 300.01, places=2)
         # the final invoice bills the order lines and deducts both down payments
         self.assertEqual(
-            final.invoice_line_ids.filtered(lambda l: l.display_type == "product").sale_line_ids
-            .filtered(lambda l: not l.is_downpayment).product_id,
+            final.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+            .sale_line_ids.filtered(lambda line: not line.is_downpayment)
+            .product_id,
             self.service_taxed + self.service_untaxed,
         )
         self.assertEqual(plan.state, "done")
@@ -163,16 +178,17 @@ class TestSalesFlowInstalments(SalesFlowCommon):
         order = self._order()
         self._plan(
             order,
-            [(date(2027, 2, 15), None, 333.33), (date(2027, 3, 15), None, 333.33),
-             (date(2027, 4, 15), None, 333.35)],
+            [
+                (date(2027, 2, 15), None, 333.33),
+                (date(2027, 3, 15), None, 333.33),
+                (date(2027, 4, 15), None, 333.35),
+            ],
         )
         plan = order.billing_schedule_ids
         self.assertFalse(plan.invoice_ids, "nothing is due yet")
         invoices = self._run(plan, date(2027, 5, 1))
         self.assertEqual(len(invoices), 3)
-        self.assertEqual(
-            sorted(invoices.mapped("amount_total")), [333.33, 333.33, 333.35]
-        )
+        self.assertEqual(sorted(invoices.mapped("amount_total")), [333.33, 333.33, 333.35])
         self.assertFalse(self._run(plan, date(2027, 5, 1)))
         order.invalidate_recordset()
         self.assertEqual(order.invoice_status, "invoiced")
@@ -182,12 +198,14 @@ class TestSalesFlowInstalments(SalesFlowCommon):
     def test_proposal(self):
         """The wizard proposes 30% now and 70% in 30 days, to the cent."""
         order = self._order()
-        wizard = self.Wizard.with_user(self.rep).with_context(
-            default_sale_order_id=order.id
-        ).create({})
+        wizard = (
+            self.Wizard.with_user(self.rep).with_context(default_sale_order_id=order.id).create({})
+        )
         self.assertEqual(wizard.billing_mode, "instalment")
         self.assertEqual(wizard.instalment_ids.mapped("percent"), [30.0, 70.0])
-        self.assertEqual(wizard.instalment_ids.mapped("date"), [date(2027, 1, 31), date(2027, 3, 2)])
+        self.assertEqual(
+            wizard.instalment_ids.mapped("date"), [date(2027, 1, 31), date(2027, 3, 2)]
+        )
         self.assertEqual(wizard.instalment_ids.mapped("amount"), [300.0, 700.01])
         self.assertEqual(wizard.amount_unplanned, 0.0)
 
@@ -226,20 +244,26 @@ class TestSalesFlowRefusals(SalesFlowCommon):
     def test_not_adding_up(self):
         order = self._order()
         self._assert_refused(
-            order, [(date(2027, 1, 31), 30.0), (date(2027, 3, 1), 60.0)],
-            ValidationError, "add up to",
+            order,
+            [(date(2027, 1, 31), 30.0), (date(2027, 3, 1), 60.0)],
+            ValidationError,
+            "add up to",
         )
         self._assert_refused(
-            order, [(date(2027, 1, 31), None, 500.0), (date(2027, 3, 1), None, 500.0)],
-            ValidationError, "add up to",
+            order,
+            [(date(2027, 1, 31), None, 500.0), (date(2027, 3, 1), None, 500.0)],
+            ValidationError,
+            "add up to",
         )
 
     @freeze_time("2027-01-31 10:00:00")
     def test_date_before_order(self):
         order = self._order()
         self._assert_refused(
-            order, [(date(2027, 1, 30), 30.0), (date(2027, 3, 1), 70.0)],
-            ValidationError, "before order",
+            order,
+            [(date(2027, 1, 30), 30.0), (date(2027, 3, 1), 70.0)],
+            ValidationError,
+            "before order",
         )
 
     @freeze_time("2027-01-31 10:00:00")
@@ -260,8 +284,10 @@ class TestSalesFlowRefusals(SalesFlowCommon):
         # ... or once it is cancelled: the deposit is already invoiced
         order.billing_schedule_ids.with_user(self.rep).action_cancel()
         self._assert_refused(
-            order, [(date(2027, 2, 1), None, 500.0), (date(2027, 3, 1), None, 500.01)],
-            ValidationError, "already invoiced",
+            order,
+            [(date(2027, 2, 1), None, 500.0), (date(2027, 3, 1), None, 500.01)],
+            ValidationError,
+            "already invoiced",
         )
         # covering only what is left is fine
         self._plan(order, [(date(2027, 3, 1), 100.0)])
@@ -278,13 +304,12 @@ class TestSalesFlowRefusals(SalesFlowCommon):
 
 @tagged("post_install", "-at_install")
 class TestSalesFlowRecurring(SalesFlowCommon):
-
     @freeze_time("2027-01-31 10:00:00")
     def test_recurring_proposed_from_products(self):
         order = self._order([(self.subscription, 2.0), (self.service_untaxed, 1.0)])
-        wizard = self.Wizard.with_user(self.rep).with_context(
-            default_sale_order_id=order.id
-        ).create({})
+        wizard = (
+            self.Wizard.with_user(self.rep).with_context(default_sale_order_id=order.id).create({})
+        )
         self.assertEqual(wizard.billing_mode, "recurring")
         self.assertEqual((wizard.rule_type, wizard.interval), ("yearly", 1))
         self.assertEqual(wizard.recurring_line_ids.product_id, self.subscription)
@@ -298,8 +323,10 @@ class TestSalesFlowRecurring(SalesFlowCommon):
 
     @freeze_time("2027-01-31 10:00:00")
     def test_opportunity_mrr_and_partner_tab(self):
-        lead = self.env["crm.lead"].with_user(self.rep).create(
-            {"name": "Hosting deal", "type": "opportunity", "partner_id": self.customer.id}
+        lead = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .create({"name": "Hosting deal", "type": "opportunity", "partner_id": self.customer.id})
         )
         order = self._order([(self.subscription, 2.0), (self.service_untaxed, 1.0)], confirm=False)
         order.opportunity_id = lead

@@ -5,7 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -54,7 +54,8 @@ class TestRecurringInvoicing(BillingCommon):
         with freeze_time("2028-03-15"):
             invoices = schedule._generate_invoices()
         self.assertEqual(
-            invoices.sorted("invoice_date").mapped("invoice_date"), [date(2028, 1, 31), date(2028, 2, 29)]
+            invoices.sorted("invoice_date").mapped("invoice_date"),
+            [date(2028, 1, 31), date(2028, 2, 29)],
         )
         self.assertEqual(schedule.next_invoice_date, date(2028, 3, 31))
 
@@ -70,7 +71,9 @@ class TestRecurringInvoicing(BillingCommon):
             invoices = schedule._generate_invoices().sorted("invoice_date")
         # 17 of 31 days, a full February, 10 of 31 days, of 100.00
         self.assertEqual(invoices.mapped("amount_untaxed"), [54.84, 100.0, 32.26])
-        self.assertEqual(invoices.mapped("invoice_date"), [date(2027, 1, 15), date(2027, 2, 1), date(2027, 3, 1)])
+        self.assertEqual(
+            invoices.mapped("invoice_date"), [date(2027, 1, 15), date(2027, 2, 1), date(2027, 3, 1)]
+        )
         self.assertIn("prorated: 17 of 31 days", invoices[0].invoice_line_ids.name)
         self.assertEqual(schedule.state, "done")
         self.assertFalse(schedule.next_invoice_date)
@@ -84,7 +87,9 @@ class TestRecurringInvoicing(BillingCommon):
         }
         schedules = self.Schedule
         for (rule, interval), _dates in cases.items():
-            schedules |= self._create_schedule(date_start=date(2027, 1, 10), rule_type=rule, interval=interval)
+            schedules |= self._create_schedule(
+                date_start=date(2027, 1, 10), rule_type=rule, interval=interval
+            )
         schedules.action_start()
         with freeze_time("2027-07-10"):
             schedules._generate_invoices()
@@ -106,7 +111,10 @@ class TestRecurringInvoicing(BillingCommon):
                 schedule.action_generate_invoices()
             schedule.action_resume()
             invoices = schedule._generate_invoices()
-        self.assertEqual(invoices.sorted("invoice_date").mapped("invoice_date"), [date(2027, 2, 1), date(2027, 3, 1)])
+        self.assertEqual(
+            invoices.sorted("invoice_date").mapped("invoice_date"),
+            [date(2027, 2, 1), date(2027, 3, 1)],
+        )
         self.assertEqual(len(schedule.period_ids), 3)
 
     def test_invoice_now_button(self):
@@ -141,7 +149,10 @@ class TestRecurringInvoicing(BillingCommon):
         also_good = self._create_schedule(date_start=date(2027, 1, 1))
         (good | bad | also_good).action_start()
         bad.line_ids.unlink()  # someone emptied it while it runs
-        with freeze_time("2027-02-10"), mute_logger("odoo.addons.crm_billing.models.crm_billing_schedule"):
+        with (
+            freeze_time("2027-02-10"),
+            mute_logger("odoo.addons.crm_billing.models.crm_billing_schedule"),
+        ):
             invoices = (good | bad | also_good)._generate_invoices()
         self.assertEqual(len(invoices), 4)
         self.assertEqual(len(good.invoice_ids), 2)
@@ -156,10 +167,14 @@ class TestRecurringInvoicing(BillingCommon):
         schedule.action_start()
         with freeze_time("2027-01-02"):
             invoice = schedule._generate_invoices()
-        self.assertTrue(invoice.sending_data, "handed to Odoo's sending queue, not sent inside the run")
+        self.assertTrue(
+            invoice.sending_data, "handed to Odoo's sending queue, not sent inside the run"
+        )
         self.env["account.move.send"]._generate_and_send_invoices(invoice, from_cron=True)
         self.assertTrue(invoice.is_move_sent)
-        message = invoice.message_ids.filtered(lambda m: m.message_type == "comment" and m.attachment_ids)
+        message = invoice.message_ids.filtered(
+            lambda m: m.message_type == "comment" and m.attachment_ids
+        )
         self.assertEqual(len(message), 1)
         self.assertIn(self.customer, message.partner_ids)
         self.assertEqual(message.attachment_ids.mimetype, "application/pdf")
@@ -228,11 +243,15 @@ class TestBadInput(BillingCommon):
     def test_journal_of_another_company(self):
         other = self.setup_other_company()
         with self.assertRaises(UserError):  # ValidationError or the ORM's company check
-            self._create_schedule(date_start=date(2027, 1, 1), journal_id=other["default_journal_sale"].id)
+            self._create_schedule(
+                date_start=date(2027, 1, 1), journal_id=other["default_journal_sale"].id
+            )
 
     def test_journal_in_another_currency(self):
         eur = self.setup_other_currency("EUR")
-        journal = self.company_data["default_journal_sale"].copy({"currency_id": eur.id, "code": "SEUR"})
+        journal = self.company_data["default_journal_sale"].copy(
+            {"currency_id": eur.id, "code": "SEUR"}
+        )
         with self.assertRaises(ValidationError) as error:
             self._create_schedule(date_start=date(2027, 1, 1), journal_id=journal.id)
         self.assertIn("invoices in EUR", str(error.exception))
@@ -267,7 +286,10 @@ class TestAccess(BillingCommon):
         super().setUpClass()
         company = cls.env.company
         cls.rep = new_test_user(
-            cls.env, login="billing_rep", groups="sales_team.group_sale_salesman", company_id=company.id
+            cls.env,
+            login="billing_rep",
+            groups="sales_team.group_sale_salesman",
+            company_id=company.id,
         )
         cls.manager = new_test_user(
             cls.env,
@@ -281,22 +303,31 @@ class TestAccess(BillingCommon):
     def test_groups_are_implied(self):
         self.assertTrue(self.rep.has_group("crm_billing.group_billing_user"))
         self.assertFalse(self.rep.has_group("crm_billing.group_billing_manager"))
-        accountant = new_test_user(self.env, login="acc_mgr", groups="account.group_account_manager")
+        accountant = new_test_user(
+            self.env, login="acc_mgr", groups="account.group_account_manager"
+        )
         self.assertTrue(accountant.has_group("crm_billing.group_billing_manager"))
 
     def test_sales_rep(self):
         Schedule = self.Schedule.with_user(self.rep)
         self.assertEqual(Schedule.search([("id", "=", self.schedule.id)]), self.schedule)
         mine = Schedule.create(
-            {"partner_id": self.customer.id, "line_ids": [Command.create({"name": "Support", "price_unit": 10})]}
+            {
+                "partner_id": self.customer.id,
+                "line_ids": [Command.create({"name": "Support", "price_unit": 10})],
+            }
         )
         mine.date_end = date(2030, 1, 1)
         with self.assertRaises(UserError):  # AccessError is a UserError
             mine.unlink()
         with self.assertRaises(UserError):
             self.env["crm.billing.period"].with_user(self.rep).create(
-                {"schedule_id": mine.id, "date_start": date(2027, 1, 1), "date_end": date(2027, 1, 31),
-                 "invoice_date": date(2027, 1, 1)}
+                {
+                    "schedule_id": mine.id,
+                    "date_start": date(2027, 1, 1),
+                    "date_end": date(2027, 1, 31),
+                    "invoice_date": date(2027, 1, 1),
+                }
             )
 
     def test_manager_deletes_drafts(self):
@@ -314,7 +345,10 @@ class TestAccess(BillingCommon):
     def test_other_company_is_invisible(self):
         other = self.setup_other_company()["company"]
         outsider = new_test_user(
-            self.env, login="other_rep", groups="sales_team.group_sale_salesman", company_id=other.id,
+            self.env,
+            login="other_rep",
+            groups="sales_team.group_sale_salesman",
+            company_id=other.id,
             company_ids=[Command.set(other.ids)],
         )
         self.assertFalse(self.Schedule.with_user(outsider).search([("id", "=", self.schedule.id)]))

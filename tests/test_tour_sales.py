@@ -32,14 +32,18 @@ class TestTourSales(AccountTestInvoicingCommon, HttpCase):
             taxes_id=[Command.set(cls.tax_sale_a.ids)],
         )
         cls.customer = cls.env["res.partner"].create({"name": "Tour Customer", "is_company": True})
-        cls.lead = cls.env["crm.lead"].with_user(cls.rep).create(
-            {
-                "name": "Instalment deal",
-                "type": "opportunity",
-                "partner_id": cls.customer.id,
-                "user_id": cls.rep.id,
-                "team_id": False,
-            }
+        cls.lead = (
+            cls.env["crm.lead"]
+            .with_user(cls.rep)
+            .create(
+                {
+                    "name": "Instalment deal",
+                    "type": "opportunity",
+                    "partner_id": cls.customer.id,
+                    "user_id": cls.rep.id,
+                    "team_id": False,
+                }
+            )
         )
 
     def test_instalment_tour(self):

@@ -30,7 +30,9 @@ def release_version(root):
         return None
     version = match.group(1).replace("FINAL", "'final'").replace("ALPHA", "'alpha'")
     try:
-        return ast.literal_eval(version.replace("BETA", "'beta'").replace("RELEASE_CANDIDATE", "'rc'"))
+        return ast.literal_eval(
+            version.replace("BETA", "'beta'").replace("RELEASE_CANDIDATE", "'rc'")
+        )
     except (ValueError, SyntaxError):
         return None
 

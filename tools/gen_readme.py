@@ -81,7 +81,9 @@ def convert(markdown, base_level):
 
 
 def render():
-    manifest = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8").split("\n", 2)[2])
+    manifest = ast.literal_eval(
+        (ROOT / "__manifest__.py").read_text(encoding="utf-8").split("\n", 2)[2]
+    )
     title = manifest["name"]
     out = ["=" * len(title), title, "=" * len(title), ""]
     out += [
@@ -132,8 +134,11 @@ def main(argv):
     html = render_html(text)
     targets = {ROOT / "README.rst": text, ROOT / "static" / "description" / "index.html": html}
     if "--check" in argv:
-        stale = [p.name for p, content in targets.items()
-                 if not p.exists() or p.read_text(encoding="utf-8") != content]
+        stale = [
+            p.name
+            for p, content in targets.items()
+            if not p.exists() or p.read_text(encoding="utf-8") != content
+        ]
         if stale:
             print(f"{', '.join(stale)} not up to date: run python3 tools/gen_readme.py")
             return 1

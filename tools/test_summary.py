@@ -40,7 +40,9 @@ def main(path, returncode):
                 stray_lines.append(f"{logger}: {msg}")
     failed = failures + errors + skipped
     passed = max(run - failures - errors - skipped, 0)
-    notes = [f"odoo test runner: {run} tests, {failures} failed, {errors} errors, {skipped} skipped"]
+    notes = [
+        f"odoo test runner: {run} tests, {failures} failed, {errors} errors, {skipped} skipped"
+    ]
     notes += [f"  skipped counts as failed: {s}" for s in skipped_lines]
     if stray_errors:
         failed += 1

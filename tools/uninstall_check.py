@@ -3,7 +3,6 @@
 # Fed to `odoo-bin shell` by tools/test.sh: use crm_billing a little (a customer, a
 # running schedule, its invoice), uninstall it, and check that nothing of it is
 # left in the database while the invoice, now an ordinary one, is.
-# ruff: noqa: F821
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
@@ -27,7 +26,9 @@ env.invalidate_all()
 left = []
 if module.state != "uninstalled":
     left.append(f"module state {module.state}")
-env.cr.execute("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'crm_billing%%'")
+env.cr.execute(
+    "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'crm_billing%%'"
+)
 left += [f"table {row[0]}" for row in env.cr.fetchall()]
 env.cr.execute(
     "SELECT table_name, column_name FROM information_schema.columns"
@@ -35,7 +36,10 @@ env.cr.execute(
     " OR column_name LIKE 'receipt%%' OR column_name LIKE 'reminder%%')"
 )
 left += [f"column {row[0]}.{row[1]}" for row in env.cr.fetchall()]
-left += [f"view {v.key or v.name}" for v in env["ir.ui.view"].search([("arch_db", "ilike", "crm_billing.")])]
+left += [
+    f"view {v.key or v.name}"
+    for v in env["ir.ui.view"].search([("arch_db", "ilike", "crm_billing.")])
+]
 left += [f"model {m.model}" for m in env["ir.model"].search([("model", "like", "crm.billing")])]
 env.cr.execute("SELECT count(*) FROM account_move WHERE id = ANY(%s)", [invoices.ids])
 if len(invoices) != 2 or env.cr.fetchone()[0] != 2:

@@ -108,7 +108,9 @@ class CrmBillingReminderSend(models.TransientModel):
                 "reminded at, or the customer was already reminded today."
             )
         rows = Markup().join(
-            Markup("<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+            Markup(
+                "<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
+            )
             % (
                 plan.partner.display_name,
                 plan.level.name,
@@ -129,7 +131,9 @@ class CrmBillingReminderSend(models.TransientModel):
         """The message one customer would receive, rendered on a reminder made for the
         occasion and rolled back: the preview sends and keeps nothing."""
         with contextlib.closing(self.env.cr.savepoint()):
-            reminder = Reminder.create(Reminder._prepare_reminder_vals(plan, self.date, manual=True))
+            reminder = Reminder.create(
+                Reminder._prepare_reminder_vals(plan, self.date, manual=True)
+            )
             return self._render_reminder_preview(reminder)
 
     def _render_reminder_preview(self, reminder):

@@ -98,16 +98,30 @@ class CrmBillingScheduleWizard(models.TransientModel):
         left = order._billing_amount_left()
         deposit = order.currency_id.round(left * 0.3)
         return [
-            {"sequence": 1, "name": _("Deposit"), "date": today, "value_type": "percent",
-             "percent": 30.0, "amount": deposit},
-            {"sequence": 2, "name": _("Balance"), "date": today + relativedelta(days=30),
-             "value_type": "percent", "percent": 70.0, "amount": left - deposit},
+            {
+                "sequence": 1,
+                "name": _("Deposit"),
+                "date": today,
+                "value_type": "percent",
+                "percent": 30.0,
+                "amount": deposit,
+            },
+            {
+                "sequence": 2,
+                "name": _("Balance"),
+                "date": today + relativedelta(days=30),
+                "value_type": "percent",
+                "percent": 70.0,
+                "amount": left - deposit,
+            },
         ]
 
     @api.depends("sale_order_id")
     def _compute_amount_left(self):
         for wizard in self:
-            wizard.amount_left = wizard.sale_order_id._billing_amount_left() if wizard.sale_order_id else 0.0
+            wizard.amount_left = (
+                wizard.sale_order_id._billing_amount_left() if wizard.sale_order_id else 0.0
+            )
 
     @api.depends("instalment_ids.amount", "amount_left")
     def _compute_amount_planned(self):
@@ -124,20 +138,28 @@ class CrmBillingScheduleWizard(models.TransientModel):
         self.ensure_one()
         currency = self.currency_id
         left = self.amount_left
-        lines = self.instalment_ids.sorted(lambda l: (l.date or fields.Date.today(), l.sequence, l.id))
+        lines = self.instalment_ids.sorted(
+            lambda line: (line.date or fields.Date.today(), line.sequence, line.id)
+        )
         amounts = {}
         for line in lines:
             if line.value_type == "percent":
                 amounts[line] = currency.round(left * line.percent / 100.0)
             else:
                 amounts[line] = currency.round(line.amount)
-        percent_lines = lines.filtered(lambda l: l.value_type == "percent")
+        percent_lines = lines.filtered(lambda line: line.value_type == "percent")
         share = sum(
-            line.percent if line.value_type == "percent" else (line.amount / left * 100.0 if left else 0.0)
+            line.percent
+            if line.value_type == "percent"
+            else (line.amount / left * 100.0 if left else 0.0)
             for line in lines
         )
         gap = currency.round(left - sum(amounts.values()))
-        if percent_lines and abs(share - 100.0) < 0.0001 and abs(gap) <= currency.rounding * len(lines):
+        if (
+            percent_lines
+            and abs(share - 100.0) < 0.0001
+            and abs(gap) <= currency.rounding * len(lines)
+        ):
             amounts[percent_lines[-1]] = currency.round(amounts[percent_lines[-1]] + gap)
         return amounts
 
@@ -168,8 +190,10 @@ class CrmBillingScheduleWizard(models.TransientModel):
                 )
             if currency.compare_amounts(amount, 0.0) <= 0:
                 raise ValidationError(
-                    _("Instalment %s has no amount: give it a percentage or an amount.",
-                      line.name or line.sequence)
+                    _(
+                        "Instalment %s has no amount: give it a percentage or an amount.",
+                        line.name or line.sequence,
+                    )
                 )
         total = sum(amounts.values())
         if currency.compare_amounts(total, self.amount_left) != 0:
@@ -219,8 +243,11 @@ class CrmBillingScheduleWizard(models.TransientModel):
                 Command.create(
                     {
                         "sequence": index,
-                        "name": _("%(name)s (%(percent)s%%)", name=name,
-                                  percent=f"{percent:.2f}".rstrip("0").rstrip(".")),
+                        "name": _(
+                            "%(name)s (%(percent)s%%)",
+                            name=name,
+                            percent=f"{percent:.2f}".rstrip("0").rstrip("."),
+                        ),
                         "date": line.date,
                         "percent": min(percent, 100.0),
                         "amount": amount,
@@ -267,7 +294,9 @@ class CrmBillingScheduleWizard(models.TransientModel):
         order.message_post(
             body=_("Instalment plan %s made for this order.", schedule._get_html_link()),
         )
-        if schedule.next_invoice_date and schedule.next_invoice_date <= fields.Date.context_today(self):
+        if schedule.next_invoice_date and schedule.next_invoice_date <= fields.Date.context_today(
+            self
+        ):
             # the deposit falls due today: invoice it now, as the run would tonight
             schedule._lock_for_invoicing()
             invoices = schedule._generate_invoices(raise_errors=True)
