@@ -1,20 +1,18 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from . import (
-    account_move,
-    account_payment,
-    crm_billing_ageing_report,
-    crm_billing_mrr_movement_report,
-    crm_billing_mrr_report,
-    crm_billing_payment_report,
-    crm_billing_period,
-    crm_billing_reminder,
-    crm_billing_reminder_level,
-    crm_billing_schedule,
-    crm_billing_schedule_line,
-    crm_lead,
-    product_template,
-    res_company,
-    res_config_settings,
-    res_partner,
-    sale_order,
-)
+from . import crm_billing_schedule
+from . import crm_billing_schedule_line
+from . import crm_billing_period
+from . import res_partner
+from . import sale_order
+from . import account_move
+from . import crm_billing_reminder_level
+from . import crm_billing_reminder
+from . import account_payment
+from . import res_company
+from . import res_config_settings
+from . import product_template
+from . import crm_lead
+from . import crm_billing_mrr_report
+from . import crm_billing_mrr_movement_report
+from . import crm_billing_ageing_report
+from . import crm_billing_payment_report

@@ -1,11 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from . import (
-    test_concurrency,
-    test_insights,
-    test_period_math,
-    test_portal,
-    test_reminders,
-    test_sales_flow,
-    test_schedule,
-    test_tour_sales,
-)
+from . import test_period_math
+from . import test_schedule
+from . import test_portal
+from . import test_reminders
+from . import test_sales_flow
+from . import test_insights
+from . import test_tour_sales
+from . import test_concurrency
