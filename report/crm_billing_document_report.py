@@ -3,6 +3,8 @@
 from odoo import _, api, models
 from odoo.exceptions import UserError
 
+from odoo.addons.base.models.ir_actions_report import _wkhtml
+
 
 class CrmBillingDocumentReport(models.AbstractModel):
     """What the invoice, estimate and receipt share: the customer's address check,
@@ -73,7 +75,14 @@ class CrmBillingDocumentReport(models.AbstractModel):
             "crm_billing_lang": self._document_lang,
             "crm_billing_amount_in_words": self._amount_in_words,
             "crm_billing_lines": self._get_lines,
+            "crm_billing_inline_footer": self._inline_footer(data),
         }
+
+    @api.model
+    def _inline_footer(self, data):
+        """wkhtmltopdf built on an unpatched Qt ignores page footers: the documents
+        then end with the footer instead."""
+        return (data or {}).get("report_type") == "pdf" and not _wkhtml().is_patched_qt
 
     @api.model
     def _get_lines(self, doc):

@@ -7,3 +7,5 @@ from . import test_sales_flow
 from . import test_insights
 from . import test_tour_sales
 from . import test_concurrency
+from . import test_reports
+from . import test_receipt_verify

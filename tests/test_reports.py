@@ -1,0 +1,393 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import subprocess
+import tempfile
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+INVOICE_REPORT = "crm_billing.action_report_invoice"
+ESTIMATE_REPORT = "crm_billing.action_report_estimate"
+RECEIPT_REPORT = "crm_billing.action_report_receipt"
+
+
+class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
+    """Documents rendered by the real wkhtmltopdf, reading its stylesheets from the
+    test server (HttpCase: the server shares the test transaction)."""
+
+    @classmethod
+    def get_default_groups(cls):
+        return super().get_default_groups() | cls.quick_ref("sales_team.group_sale_manager")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("report.url", cls.base_url())
+        cls.company = cls.company_data["company"]
+        cls.company.write(
+            {
+                "street": "12 Harbour Road",
+                "city": "Bristol",
+                "zip": "BS1 5TY",
+                "billing_document_style": "classic",
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Marlowe Consulting",
+                "street": "1 Quay Street",
+                "city": "Cork",
+                "zip": "T12 X70A",
+                "email": "accounts@marlowe.example.com",
+                "lang": "en_US",
+            }
+        )
+        cls.product = cls._create_product(
+            name="Support subscription", lst_price=1234.56, taxes_id=cls.tax_sale_a
+        )
+
+    # --- helpers ---
+
+    def _pdf_text(self, report_ref, records):
+        """Render one real PDF and read its text back, whitespace normalised."""
+        pdf, report_format = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report_ref, records.ids)
+        )
+        self.assertEqual(report_format, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"), "a real PDF, rendered by wkhtmltopdf")
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
+            pdf_file.write(pdf)
+            pdf_file.flush()
+            text = subprocess.run(
+                ["pdftotext", "-layout", pdf_file.name, "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        # drop the zero-width spaces Odoo puts in monetary amounts
+        return " ".join(text.replace("\u200b", "").split())
+
+    def _invoice(self, partner=None, price=1234.56, post=True):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": (partner or self.customer).id,
+                "invoice_date": date(2027, 1, 31),
+                "invoice_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "quantity": 1,
+                            "price_unit": price,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        if post:
+            invoice.action_post()
+        return invoice
+
+    def _pay(self, invoices, amount, pay_date=date(2027, 2, 10)):
+        return (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoices.ids)
+            .create({"amount": amount, "payment_date": pay_date})
+            ._create_payments()
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestBillingDocuments(BillingDocumentsCommon):
+    def test_invoice_pdf_amounts_words_and_terms(self):
+        invoice = self._invoice()
+        self.assertEqual(invoice.amount_total, 1419.74)
+        text = self._pdf_text(INVOICE_REPORT, invoice)
+        self.assertIn("Invoice", text)
+        self.assertIn(invoice.name, text)
+        self.assertIn("Marlowe Consulting", text)
+        self.assertIn("1 Quay Street", text)
+        self.assertIn(self.company.name, text)
+        self.assertIn("12 Harbour Road", text)
+        self.assertIn("$ 1,234.56", text)  # untaxed
+        self.assertIn("$ 185.18", text)  # 15% tax
+        self.assertIn("$ 1,419.74", text)  # total
+        self.assertIn(
+            "One Thousand, Four Hundred And Nineteen Dollars and Seventy-Four Cents", text
+        )
+        self.assertIn("30 Days", text)  # payment terms
+        self.assertIn(f"Payment reference {invoice.payment_reference}", text)
+        self.assertIn("01/31/2027", text)  # invoice date
+        self.assertIn("03/02/2027", text)  # due date, 30 days later
+
+    def test_invoice_pdf_partly_paid_shows_amount_due(self):
+        invoice = self._invoice()
+        self._pay(invoice, 1000.0)
+        text = self._pdf_text(INVOICE_REPORT, invoice)
+        self.assertIn("Amount Due $ 419.74", text)
+
+    def test_invoice_from_schedule_shows_its_period(self):
+        schedule = self.env["crm.billing.schedule"].create(
+            {
+                "partner_id": self.customer.id,
+                "rule_type": "monthly",
+                "interval": 1,
+                "date_start": date(2027, 1, 31),
+                "auto_post": True,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "name": "Support",
+                            "quantity": 1,
+                            "price_unit": 1234.56,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        schedule.action_start()
+        with freeze_time("2027-02-05"):
+            invoice = schedule._generate_invoices(today=date(2027, 2, 5))
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.billing_period_start, date(2027, 1, 31))
+        text = self._pdf_text(INVOICE_REPORT, invoice)
+        self.assertIn("From 01/31/2027 to 02/27/2027", text)
+        self.assertIn(schedule.name, text)
+        self.assertIn("$ 1,419.74", text)
+
+    def test_amount_in_words_in_the_customer_language(self):
+        expected = {
+            "en_US": "One Thousand, Four Hundred And Nineteen Dollars",
+            "fr_FR": "Mille Quatre Cent Dix-Neuf",
+            "de_DE": "Eintausendvierhundertneunzehn",
+            "es_ES": "Mil Cuatrocientos Diecinueve",
+        }
+        cents = {
+            "en_US": "Seventy-Four",
+            "fr_FR": "Soixante-Quatorze",
+            "de_DE": "Vierundsiebzig",
+            "es_ES": "Setenta Y Cuatro",
+        }
+        invoice = self._invoice()
+        for lang, words in expected.items():
+            self.env["res.lang"]._activate_lang(lang)
+            with self.subTest(lang=lang):
+                self.customer.lang = lang
+                text = self._pdf_text(INVOICE_REPORT, invoice)
+                self.assertIn(words, text)
+                self.assertIn(cents[lang], text)
+                for other_lang, other_words in expected.items():
+                    if other_lang != lang:
+                        self.assertNotIn(other_words, text)
+
+    def test_estimate_pdf(self):
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "date_order": "2027-03-02 10:00:00",
+                "validity_date": date(2027, 4, 1),
+                "payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 1234.56,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        self.assertEqual(order.amount_total, 2839.49)
+        text = self._pdf_text(ESTIMATE_REPORT, order)
+        self.assertIn("Estimate", text)
+        self.assertNotIn("Quotation", text)
+        self.assertIn(order.name, text)
+        self.assertIn("Valid Until 04/01/2027", text)
+        self.assertIn("This estimate is valid until 04/01/2027", text)
+        self.assertIn("Signature", text)
+        self.assertIn("$ 2,469.12", text)  # untaxed
+        self.assertIn("$ 2,839.49", text)
+        self.assertIn(
+            "Two Thousand, Eight Hundred And Thirty-Nine Dollars and Forty-Nine Cents", text
+        )
+        self.assertIn("30 Days", text)
+
+    def test_receipt_pdf_number_copy_and_settled_invoices(self):
+        invoice = self._invoice()
+        payment = self._pay(invoice, 1000.0)
+        self.assertFalse(payment.receipt_number)
+        text = self._pdf_text(RECEIPT_REPORT, payment)
+        number = payment.receipt_number
+        self.assertTrue(number)
+        self.assertTrue(number.startswith("RCPT/2027/"), number)
+        self.assertEqual(payment.receipt_print_count, 1)
+        self.assertIn("Receipt", text)
+        self.assertIn(number, text)
+        self.assertIn("Marlowe Consulting", text)  # the payer
+        self.assertIn("$ 1,000.00", text)
+        self.assertIn("One Thousand Dollars", text)
+        self.assertIn(payment.payment_method_line_id.name, text)
+        self.assertIn(invoice.name, text)
+        self.assertIn("$ 1,419.74", text)  # the invoice total
+        self.assertIn("$ 419.74", text)  # still due on it
+        self.assertIn(payment._crm_billing_receipt_code_display(), text)
+        self.assertIn("/billing/receipt/verify/" + payment.receipt_verification_code, text)
+        self.assertNotIn("COPY", text, "the first print is the original")
+
+        text = self._pdf_text(RECEIPT_REPORT, payment)
+        self.assertIn("COPY", text)
+        self.assertEqual(payment.receipt_number, number, "a copy keeps the receipt number")
+        self.assertEqual(payment.receipt_print_count, 2)
+        text = self._pdf_text(RECEIPT_REPORT, payment)
+        self.assertIn("COPY", text)
+        self.assertEqual(payment.receipt_print_count, 3)
+
+    def test_receipt_numbers_follow_the_company_sequence(self):
+        invoice = self._invoice()
+        first = self._pay(invoice, 100.0)
+        second = self._pay(invoice, 200.0)
+        (second | first)._crm_billing_assign_receipt_number()
+        self.assertEqual(first.receipt_number, "RCPT/2027/00001", "numbered in date then id order")
+        self.assertEqual(second.receipt_number, "RCPT/2027/00002")
+        other_company = self.setup_other_company()["company"]
+        Sequence = self.env["ir.sequence"].sudo()
+        self.assertTrue(
+            Sequence.search([("code", "=", "crm.billing.receipt"), ("company_id", "=", self.company.id)])
+        )
+        self.assertFalse(
+            Sequence.search([("code", "=", "crm.billing.receipt"), ("company_id", "=", other_company.id)])
+        )
+
+    def test_receipt_refused_unless_posted(self):
+        invoice = self._invoice()
+        draft = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 50.0,
+                "date": date(2027, 2, 1),
+            }
+        )
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        with self.assertRaisesRegex(UserError, "only be printed for a posted payment"):
+            Report._render_qweb_pdf(RECEIPT_REPORT, draft.ids)
+        self.assertFalse(draft.receipt_number)
+        self.assertEqual(draft.receipt_print_count, 0)
+
+        cancelled = self._pay(invoice, 10.0)
+        cancelled.action_draft()
+        cancelled.action_cancel()
+        self.assertEqual(cancelled.state, "canceled")
+        with self.assertRaisesRegex(UserError, "only be printed for a posted payment"):
+            Report._render_qweb_pdf(RECEIPT_REPORT, cancelled.ids)
+        with self.assertRaisesRegex(UserError, "only be printed for a posted payment"):
+            cancelled.action_print_receipt()
+        with self.assertRaisesRegex(UserError, "only be printed for a posted payment"):
+            cancelled.action_send_receipt()
+        self.assertFalse(cancelled.receipt_number)
+
+    def test_partner_without_address_is_refused(self):
+        nowhere = self.env["res.partner"].create({"name": "Nowhere Ltd"})
+        invoice = self._invoice(partner=nowhere)
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        with self.assertRaisesRegex(UserError, "customer has no address.*Nowhere Ltd"):
+            Report._render_qweb_pdf(INVOICE_REPORT, invoice.ids)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": nowhere.id,
+                "order_line": [Command.create({"product_id": self.product.id})],
+            }
+        )
+        with self.assertRaisesRegex(UserError, "customer has no address"):
+            Report._render_qweb_pdf(ESTIMATE_REPORT, order.ids)
+
+    def test_document_styles(self):
+        """Each style comes from the same layout; the company chooses it in the settings."""
+        invoice = self._invoice()
+        for style in ("classic", "modern", "compact"):
+            with self.subTest(style=style):
+                settings = self.env["res.config.settings"].create({"billing_document_style": style})
+                settings.execute()
+                self.assertEqual(self.company.billing_document_style, style)
+                html = self.env["ir.actions.report"]._render_qweb_html(INVOICE_REPORT, invoice.ids)[0]
+                self.assertIn(f"article cb-doc cb-{style}".encode(), html)
+        text = self._pdf_text(INVOICE_REPORT, invoice)
+        self.assertIn("$ 1,419.74", text)
+
+    def test_reports_reachable_where_users_look(self):
+        invoice_report = self.env.ref(INVOICE_REPORT)
+        estimate_report = self.env.ref(ESTIMATE_REPORT)
+        receipt_report = self.env.ref(RECEIPT_REPORT)
+        # the Print menus
+        self.assertEqual(invoice_report.binding_model_id.model, "account.move")
+        self.assertEqual(estimate_report.binding_model_id.model, "sale.order")
+        self.assertEqual(receipt_report.binding_model_id.model, "account.payment")
+        # the invoice send wizard offers it as an invoice PDF
+        invoice = self._invoice()
+        self.assertIn(invoice_report, invoice._get_available_action_reports())
+        wizard = (
+            self.env["account.move.send.wizard"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({})
+        )
+        self.assertIn(invoice_report, wizard.available_pdf_report_ids)
+        # the quotation send wizard: an estimate template for sale orders
+        estimate_template = self.env.ref("crm_billing.mail_template_estimate")
+        self.assertEqual(estimate_template.model, "sale.order")
+        self.assertEqual(estimate_template.report_template_ids, estimate_report)
+        # the payment's Send Receipt button
+        payment = self._pay(invoice, 1000.0)
+        action = payment.action_send_receipt()
+        self.assertTrue(payment.receipt_number, "numbered before the message quotes it")
+        self.assertEqual(payment.receipt_print_count, 0, "opening the composer prints nothing")
+        receipt_template = self.env.ref("crm_billing.mail_template_receipt")
+        self.assertEqual(action["context"]["default_template_id"], receipt_template.id)
+        self.assertEqual(receipt_template.report_template_ids, receipt_report)
+        composer = (
+            self.env["mail.compose.message"].with_context(**action["context"]).create({})
+        )
+        self.assertIn(payment.receipt_number, composer.subject)
+        composer._action_send_mail()
+        message = payment.message_ids[0]
+        self.assertIn(payment.receipt_number, message.subject)
+        self.assertTrue(
+            message.attachment_ids.filtered(lambda a: a.name.startswith("Receipt - ")),
+            message.attachment_ids.mapped("name"),
+        )
+        self.assertEqual(payment.receipt_print_count, 1, "the receipt sent is the original")
+
+    def test_sales_user_prints_an_estimate(self):
+        salesman = new_test_user(
+            self.env,
+            login="docs_salesman",
+            groups="sales_team.group_sale_salesman",
+            company_id=self.company.id,
+        )
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "user_id": salesman.id,
+                "order_line": [Command.create({"product_id": self.product.id})],
+            }
+        )
+        html = (
+            self.env["ir.actions.report"]
+            .with_user(salesman)
+            ._render_qweb_html(ESTIMATE_REPORT, order.ids)[0]
+        )
+        self.assertIn(b"Estimate", html)

@@ -1,0 +1,212 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Render the invoice, the estimate and the receipt in each document style to PNG,
+for the README (static/description/<document>_<style>.png).
+
+Run inside ``odoo-bin shell`` on a database where crm_billing is installed, while
+an Odoo server for the same database is listening (wkhtmltopdf fetches the report
+stylesheets from it)::
+
+    odoo-bin shell -d DB --addons-path=... --no-http < tools/render_documents.py
+
+Environment: ``CB_REPORT_URL`` (default http://127.0.0.1:8170), the server
+wkhtmltopdf reads the stylesheets from; ``CB_RENDER_OUT`` (default
+static/description next to this file), where the PNGs go. The sample data is
+created in the shell's transaction and rolled back at the end.
+"""
+
+import os
+import subprocess
+import tempfile
+from datetime import date
+
+from odoo import Command
+
+env = env  # noqa: F821  (provided by odoo-bin shell)
+
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else None
+OUT = os.environ.get("CB_RENDER_OUT") or os.path.join(
+    HERE or "/opt/cb_addons/crm_billing/tools", "..", "static", "description"
+)
+REPORT_URL = os.environ.get("CB_REPORT_URL", "http://127.0.0.1:8170")
+STYLES = ("classic", "modern", "compact")
+
+
+def sample_data(env):
+    company = env.company
+    company.write(
+        {
+            "name": "Northwind Analytics",
+            "street": "12 Harbour Road",
+            "city": "Bristol",
+            "zip": "BS1 5TY",
+            "country_id": env.ref("base.uk").id,
+            "phone": "+44 117 496 0000",
+            "email": "billing@northwind.example.com",
+            "website": "https://northwind.example.com",
+            "state_id": False,
+            "vat": "GB123456789",
+        }
+    )
+    customer = env["res.partner"].create(
+        {
+            "name": "Marlowe Consulting Ltd",
+            "is_company": True,
+            "street": "1 Quay Street",
+            "street2": "Suite 4",
+            "city": "Cork",
+            "zip": "T12 X70A",
+            "country_id": env.ref("base.ie").id,
+            "vat": "IE6388047V",
+            "email": "accounts@marlowe.example.com",
+            "lang": "en_US",
+        }
+    )
+    tax_group = env["account.tax.group"].create({"name": "VAT 20%", "company_id": company.id})
+    tax = env["account.tax"].create(
+        {
+            "name": "VAT 20%",
+            "tax_group_id": tax_group.id,
+            "amount": 20.0,
+            "amount_type": "percent",
+            "type_tax_use": "sale",
+            "company_id": company.id,
+        }
+    )
+    Product = env["product.product"]
+    support = Product.create(
+        {"name": "Premium support subscription", "list_price": 450.0, "taxes_id": [Command.set(tax.ids)]}
+    )
+    hosting = Product.create(
+        {"name": "Managed hosting (3 nodes)", "list_price": 210.0, "taxes_id": [Command.set(tax.ids)]}
+    )
+    training = Product.create(
+        {"name": "On-site training day", "list_price": 780.0, "taxes_id": [Command.set(tax.ids)]}
+    )
+    term = env.ref("account.account_payment_term_30days")
+    admin = env.ref("base.user_admin")
+
+    schedule = env["crm.billing.schedule"].create(
+        {
+            "partner_id": customer.id,
+            "rule_type": "monthly",
+            "interval": 1,
+            "date_start": date(2027, 3, 1),
+            "auto_post": True,
+            "payment_term_id": term.id,
+            "user_id": admin.id,
+            "line_ids": [
+                Command.create(
+                    {
+                        "product_id": support.id,
+                        "name": "Premium support subscription",
+                        "quantity": 1,
+                        "price_unit": 450.0,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                ),
+                Command.create(
+                    {
+                        "product_id": hosting.id,
+                        "name": "Managed hosting (3 nodes)",
+                        "quantity": 3,
+                        "price_unit": 210.0,
+                        "discount": 10.0,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                ),
+            ],
+        }
+    )
+    schedule.action_start()
+    invoice = schedule._generate_invoices(today=date(2027, 3, 5))[:1]
+    if invoice.state == "draft":
+        invoice.action_post()
+
+    order = env["sale.order"].create(
+        {
+            "partner_id": customer.id,
+            "date_order": "2027-03-02 10:00:00",
+            "validity_date": date(2027, 4, 1),
+            "payment_term_id": term.id,
+            "client_order_ref": "PO-7781",
+            "user_id": admin.id,
+            "note": "Prices include remote onboarding. Travel expenses are invoiced at cost.",
+            "order_line": [
+                Command.create({"display_type": "line_section", "name": "Onboarding"}),
+                Command.create({"product_id": training.id, "product_uom_qty": 2, "tax_ids": [Command.set(tax.ids)]}),
+                Command.create({"display_type": "line_section", "name": "Subscription (monthly)"}),
+                Command.create({"product_id": support.id, "product_uom_qty": 1, "tax_ids": [Command.set(tax.ids)]}),
+                Command.create(
+                    {"product_id": hosting.id, "product_uom_qty": 3, "discount": 10.0, "tax_ids": [Command.set(tax.ids)]}
+                ),
+            ],
+        }
+    )
+
+    payment = (
+        env["account.payment.register"]
+        .with_context(active_model="account.move", active_ids=invoice.ids)
+        .create({"amount": 1000.0, "payment_date": date(2027, 3, 20)})
+        ._create_payments()
+    )
+    return invoice, order, payment
+
+
+def render_png(env, report_ref, record, out_png):
+    pdf, _fmt = (
+        env["ir.actions.report"]
+        .with_context(force_report_rendering=True)
+        ._render_qweb_pdf(report_ref, record.ids)
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf_path = os.path.join(tmp, "doc.pdf")
+        with open(pdf_path, "wb") as f:
+            f.write(pdf)
+        stem = os.path.join(tmp, "page")
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", pdf_path, stem],
+            check=True,
+        )
+        with open(stem + ".png", "rb") as src, open(out_png, "wb") as dst:
+            dst.write(src.read())
+    return pdf
+
+
+def warm_report_assets(env):
+    """Generate the report stylesheets and commit them before any sample data is
+    written: the server wkhtmltopdf reads them from must not have to create them
+    while this transaction holds locks on the rows they refer to."""
+    for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
+        for autoprefix in (False, True):
+            env["ir.qweb"]._get_asset_bundle(bundle, css=True, js=False, autoprefix=autoprefix).css()
+    env["ir.config_parameter"].sudo().set_param("report.url", REPORT_URL)
+    env.cr.commit()
+
+
+def main(env):
+    os.makedirs(OUT, exist_ok=True)
+    warm_report_assets(env)
+    invoice, order, payment = sample_data(env)
+    documents = [
+        ("invoice", "crm_billing.action_report_invoice", invoice),
+        ("estimate", "crm_billing.action_report_estimate", order),
+        ("receipt", "crm_billing.action_report_receipt", payment),
+    ]
+    for style in STYLES:
+        env.company.billing_document_style = style
+        # each style shows an original receipt, not a copy of the previous print
+        payment.sudo().receipt_print_count = 0
+        for name, report_ref, record in documents:
+            out_png = os.path.join(OUT, f"{name}_{style}.png")
+            pdf = render_png(env, report_ref, record, out_png)
+            if os.environ.get("CB_KEEP_PDF"):
+                with open(out_png[:-4] + ".pdf", "wb") as f:
+                    f.write(pdf)
+            print(f"{out_png}: {os.path.getsize(out_png)} bytes")  # noqa: T201
+
+
+try:
+    main(env)
+finally:
+    env.cr.rollback()
