@@ -12,7 +12,6 @@ class ResCompany(models.Model):
             ("modern", "Modern"),
             ("compact", "Compact"),
         ],
-        string="Billing Document Style",
         default="classic",
         required=True,
         help="Look of the invoices, estimates and receipts printed by CRM Billing.",

@@ -114,7 +114,7 @@ class ReportCrmBillingInvoice(models.AbstractModel):
     @api.model
     def _get_lines(self, invoice):
         lines = []
-        for line in invoice.invoice_line_ids.sorted(lambda l: (l.sequence, l.id)):
+        for line in invoice.invoice_line_ids.sorted(lambda aml: (aml.sequence, aml.id)):
             if line.display_type in ("line_section", "line_subsection", "line_note"):
                 kind = "note" if line.display_type == "line_note" else "section"
                 lines.append(self._prepare_line(kind, line.name))
@@ -150,7 +150,7 @@ class ReportCrmBillingEstimate(models.AbstractModel):
     @api.model
     def _get_lines(self, order):
         lines = []
-        for line in order.order_line.sorted(lambda l: (l.sequence, l.id)):
+        for line in order.order_line.sorted(lambda sol: (sol.sequence, sol.id)):
             if line.display_type in ("line_section", "line_subsection", "line_note"):
                 kind = "note" if line.display_type == "line_note" else "section"
                 lines.append(self._prepare_line(kind, line.name))

@@ -29,7 +29,9 @@ class TestReceiptVerify(AccountTestInvoicingCommon, HttpCase):
                 "partner_id": cls.customer.id,
                 "invoice_date": date(2027, 1, 31),
                 "invoice_line_ids": [
-                    Command.create({"name": "Support", "quantity": 1, "price_unit": 1500.0, "tax_ids": []})
+                    Command.create(
+                        {"name": "Support", "quantity": 1, "price_unit": 1500.0, "tax_ids": []}
+                    )
                 ],
             }
         )

@@ -266,10 +266,14 @@ class TestBillingDocuments(BillingDocumentsCommon):
         other_company = self.setup_other_company()["company"]
         Sequence = self.env["ir.sequence"].sudo()
         self.assertTrue(
-            Sequence.search([("code", "=", "crm.billing.receipt"), ("company_id", "=", self.company.id)])
+            Sequence.search(
+                [("code", "=", "crm.billing.receipt"), ("company_id", "=", self.company.id)]
+            )
         )
         self.assertFalse(
-            Sequence.search([("code", "=", "crm.billing.receipt"), ("company_id", "=", other_company.id)])
+            Sequence.search(
+                [("code", "=", "crm.billing.receipt"), ("company_id", "=", other_company.id)]
+            )
         )
 
     def test_receipt_refused_unless_posted(self):
@@ -324,7 +328,9 @@ class TestBillingDocuments(BillingDocumentsCommon):
                 settings = self.env["res.config.settings"].create({"billing_document_style": style})
                 settings.execute()
                 self.assertEqual(self.company.billing_document_style, style)
-                html = self.env["ir.actions.report"]._render_qweb_html(INVOICE_REPORT, invoice.ids)[0]
+                html = self.env["ir.actions.report"]._render_qweb_html(INVOICE_REPORT, invoice.ids)[
+                    0
+                ]
                 self.assertIn(f"article cb-doc cb-{style}".encode(), html)
         text = self._pdf_text(INVOICE_REPORT, invoice)
         self.assertIn("$ 1,419.74", text)
@@ -358,9 +364,7 @@ class TestBillingDocuments(BillingDocumentsCommon):
         receipt_template = self.env.ref("crm_billing.mail_template_receipt")
         self.assertEqual(action["context"]["default_template_id"], receipt_template.id)
         self.assertEqual(receipt_template.report_template_ids, receipt_report)
-        composer = (
-            self.env["mail.compose.message"].with_context(**action["context"]).create({})
-        )
+        composer = self.env["mail.compose.message"].with_context(**action["context"]).create({})
         self.assertIn(payment.receipt_number, composer.subject)
         composer._action_send_mail()
         message = payment.message_ids[0]

@@ -15,6 +15,7 @@ static/description next to this file), where the PNGs go. The sample data is
 created in the shell's transaction and rolled back at the end.
 """
 
+import logging
 import os
 import subprocess
 import tempfile
@@ -22,6 +23,7 @@ from datetime import date
 
 from odoo import Command
 
+_logger = logging.getLogger("crm_billing.render_documents")
 env = env  # noqa: F821  (provided by odoo-bin shell)
 
 HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else None
@@ -75,10 +77,18 @@ def sample_data(env):
     )
     Product = env["product.product"]
     support = Product.create(
-        {"name": "Premium support subscription", "list_price": 450.0, "taxes_id": [Command.set(tax.ids)]}
+        {
+            "name": "Premium support subscription",
+            "list_price": 450.0,
+            "taxes_id": [Command.set(tax.ids)],
+        }
     )
     hosting = Product.create(
-        {"name": "Managed hosting (3 nodes)", "list_price": 210.0, "taxes_id": [Command.set(tax.ids)]}
+        {
+            "name": "Managed hosting (3 nodes)",
+            "list_price": 210.0,
+            "taxes_id": [Command.set(tax.ids)],
+        }
     )
     training = Product.create(
         {"name": "On-site training day", "list_price": 780.0, "taxes_id": [Command.set(tax.ids)]}
@@ -134,11 +144,28 @@ def sample_data(env):
             "note": "Prices include remote onboarding. Travel expenses are invoiced at cost.",
             "order_line": [
                 Command.create({"display_type": "line_section", "name": "Onboarding"}),
-                Command.create({"product_id": training.id, "product_uom_qty": 2, "tax_ids": [Command.set(tax.ids)]}),
-                Command.create({"display_type": "line_section", "name": "Subscription (monthly)"}),
-                Command.create({"product_id": support.id, "product_uom_qty": 1, "tax_ids": [Command.set(tax.ids)]}),
                 Command.create(
-                    {"product_id": hosting.id, "product_uom_qty": 3, "discount": 10.0, "tax_ids": [Command.set(tax.ids)]}
+                    {
+                        "product_id": training.id,
+                        "product_uom_qty": 2,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                ),
+                Command.create({"display_type": "line_section", "name": "Subscription (monthly)"}),
+                Command.create(
+                    {
+                        "product_id": support.id,
+                        "product_uom_qty": 1,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                ),
+                Command.create(
+                    {
+                        "product_id": hosting.id,
+                        "product_uom_qty": 3,
+                        "discount": 10.0,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
                 ),
             ],
         }
@@ -179,7 +206,9 @@ def warm_report_assets(env):
     while this transaction holds locks on the rows they refer to."""
     for bundle in ("web.report_assets_common", "web.report_assets_pdf"):
         for autoprefix in (False, True):
-            env["ir.qweb"]._get_asset_bundle(bundle, css=True, js=False, autoprefix=autoprefix).css()
+            env["ir.qweb"]._get_asset_bundle(
+                bundle, css=True, js=False, autoprefix=autoprefix
+            ).css()
     env["ir.config_parameter"].sudo().set_param("report.url", REPORT_URL)
     env.cr.commit()
 
@@ -203,7 +232,7 @@ def main(env):
             if os.environ.get("CB_KEEP_PDF"):
                 with open(out_png[:-4] + ".pdf", "wb") as f:
                     f.write(pdf)
-            print(f"{out_png}: {os.path.getsize(out_png)} bytes")  # noqa: T201
+            _logger.info("%s: %s bytes", out_png, os.path.getsize(out_png))
 
 
 try:
