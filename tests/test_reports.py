@@ -134,6 +134,8 @@ class TestBillingDocuments(BillingDocumentsCommon):
         invoice = self._invoice()
         self._pay(invoice, 1000.0)
         text = self._pdf_text(INVOICE_REPORT, invoice)
+        self.assertIn("Paid $ 1,000.00", text)
+        self.assertNotIn("-1,000.00", text)
         self.assertIn("Amount Due $ 419.74", text)
 
     def test_invoice_from_schedule_shows_its_period(self):

@@ -123,9 +123,11 @@ def render_html(text):
         writer_name="html",
         settings_overrides={"report_level": 5, "embed_stylesheet": False, "stylesheet_path": ""},
     )
+    # the page is served from static/description/: its images are its neighbours
+    body = parts["html_body"].replace('src="static/description/', 'src="')
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"/>'
-        f"<title>{parts['title']}</title></head>\n<body>\n{parts['html_body']}</body></html>\n"
+        f"<title>{parts['title']}</title></head>\n<body>\n{body}</body></html>\n"
     )
 
 
