@@ -298,6 +298,13 @@ def cmd_send(env, tag):
     schedules = tag_schedules(env, tag)
     invoices = schedules.invoice_ids
     queued = len(invoices.filtered("sending_data"))
+    from odoo.addons.base.models.ir_actions_report import _wkhtml  # noqa: PLC0415
+
+    patched = _wkhtml().is_patched_qt
+    if not patched:
+        # an unpatched wkhtmltopdf renders one document per call; account would hand it
+        # several and fail: make account render one invoice per call
+        env["ir.config_parameter"].set_param("account.pdf_generation_batch", "0")
     Stats.pdf_calls = Stats.pdf_documents = 0
     env.cr.commit()
     start = time.monotonic()
@@ -319,7 +326,8 @@ def cmd_send(env, tag):
     )
     states = dict(env.cr.fetchall())
     env.cr.execute(
-        "SELECT count(*) FROM account_move WHERE id = ANY(%s) AND invoice_pdf_report_id IS NOT NULL",
+        "SELECT count(DISTINCT res_id) FROM ir_attachment WHERE res_model = 'account.move'"
+        " AND res_field = 'invoice_pdf_report_file' AND res_id = ANY(%s)",
         [invoices.ids],
     )
     pdfs = env.cr.fetchone()[0]
@@ -331,6 +339,7 @@ def cmd_send(env, tag):
         "cron_runs": runs,
         "pdf_calls": Stats.pdf_calls,
         "pdf_documents": Stats.pdf_documents,
+        "patched_qt": patched,
         "mails": sum(states.values()),
         "mail_states": states,
     }
@@ -348,7 +357,7 @@ def cmd_remind(env, tag):
     env["crm.billing.reminder.level"].search([]).write({"attach_invoices": False})
     env.cr.execute(
         "SELECT count(*), count(DISTINCT commercial_partner_id) FROM account_move"
-        " WHERE move_type = 'out_invoice' AND state = 'posted' AND NOT reminder_excluded"
+        " WHERE move_type = 'out_invoice' AND state = 'posted' AND reminder_excluded IS NOT TRUE"
         " AND payment_state = 'not_paid' AND invoice_date_due < %s",
         [today(env)],
     )
