@@ -514,7 +514,13 @@ class CrmBillingSchedule(models.Model):
 
     def _get_journal(self):
         self.ensure_one()
-        return self.journal_id or self.env["account.journal"].search(
+        if self.journal_id:
+            return self.journal_id
+        # the run looks the company's default sales journal up once per batch
+        default = self.env.context.get("crm_billing_default_journal")
+        if default and default[0] == self.company_id.id:
+            return self.env["account.journal"].browse(default[1])
+        return self.env["account.journal"].search(
             [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
             limit=1,
         )
@@ -612,24 +618,35 @@ class CrmBillingSchedule(models.Model):
         Period = self.env["crm.billing.period"]
         invoices = Move
         running = self.filtered(lambda s: s.state == "running")
+        Journal = self.env["account.journal"]
         for company, schedules in running.grouped("company_id").items():
             schedules = schedules.with_company(company)
+            if not all(schedules.mapped("journal_id")):
+                default_journal = Journal.with_company(company).search(
+                    [*Journal._check_company_domain(company), ("type", "=", "sale")], limit=1
+                )
+                schedules = schedules.with_context(
+                    crm_billing_default_journal=(company.id, default_journal.id)
+                )
             work = [(schedule, period) for schedule in schedules for period in schedule._due_periods(today)]
             for schedule in {schedule for schedule, _period in work}:
                 schedule._check_ready()
             if not work:
                 continue
-            new_invoices = Move.with_company(company).create(
-                [schedule._prepare_invoice_vals(period) for schedule, period in work]
-            )
+            # the periods first: their unique key refuses a period invoiced twice before
+            # any invoice is made, and each invoice is created with its period, sparing
+            # a write per invoice (each one resyncing the invoice's lines)
             periods = Period.with_company(company).create(
-                [
-                    schedule._prepare_period_vals(period, invoice)
-                    for (schedule, period), invoice in zip(work, new_invoices, strict=True)
-                ]
+                [schedule._prepare_period_vals(period, Move) for schedule, period in work]
             )
-            for period, invoice in zip(periods, new_invoices, strict=True):
-                invoice.billing_period_id = period
+            vals_list = []
+            for (schedule, period), period_record in zip(work, periods, strict=True):
+                vals = schedule._prepare_invoice_vals(period)
+                vals["billing_period_id"] = period_record.id
+                vals_list.append(vals)
+            new_invoices = Move.with_company(company).create(vals_list)
+            for period_record, invoice in zip(periods, new_invoices, strict=True):
+                period_record.invoice_id = invoice
             for (schedule, period), invoice in zip(work, new_invoices, strict=True):
                 if schedule.schedule_type == "instalment":
                     schedule.line_ids.filtered(
