@@ -30,14 +30,12 @@ class CrmBillingAgeingReport(models.Model):
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    billing_schedule_id = fields.Many2one(
-        "crm.billing.schedule", string="Billing Schedule", readonly=True
-    )
+    billing_schedule_id = fields.Many2one("crm.billing.schedule", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     date = fields.Date(readonly=True)
     date_maturity = fields.Date(string="Due Date", readonly=True)
-    days_overdue = fields.Integer(string="Days Overdue", readonly=True, aggregator="max")
+    days_overdue = fields.Integer(readonly=True, aggregator="max")
     bucket = fields.Selection(AGEING_BUCKETS, string="Ageing", readonly=True)
     amount_residual = fields.Monetary(string="Amount Due", readonly=True)
     amount_overdue = fields.Monetary(string="Overdue", readonly=True)

@@ -24,7 +24,7 @@ class CrmBillingMrrMovementReport(models.Model):
     month = fields.Date(readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     mrr = fields.Monetary(string="MRR", readonly=True)
     previous_mrr = fields.Monetary(string="MRR the Month Before", readonly=True)
     new_mrr = fields.Monetary(string="New MRR", readonly=True)

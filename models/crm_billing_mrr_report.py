@@ -40,12 +40,12 @@ class CrmBillingMrrReport(models.Model):
 
     month = fields.Date(readonly=True, help="First day of the month.")
     line_id = fields.Many2one("crm.billing.schedule.line", string="Schedule Line", readonly=True)
-    schedule_id = fields.Many2one("crm.billing.schedule", string="Schedule", readonly=True)
+    schedule_id = fields.Many2one("crm.billing.schedule", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
-    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     product_categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     rule_type = fields.Selection(

@@ -23,11 +23,9 @@ class CrmBillingPaymentReport(models.Model):
     move_id = fields.Many2one("account.move", string="Invoice", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
-    billing_schedule_id = fields.Many2one(
-        "crm.billing.schedule", string="Billing Schedule", readonly=True
-    )
+    billing_schedule_id = fields.Many2one("crm.billing.schedule", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
     invoice_date = fields.Date(readonly=True)
     invoice_date_due = fields.Date(string="Due Date", readonly=True)
     date_paid = fields.Date(string="Paid On", readonly=True)
@@ -35,7 +33,6 @@ class CrmBillingPaymentReport(models.Model):
         string="Days to Pay", readonly=True, aggregator="avg", help="From invoice date to payment."
     )
     days_late = fields.Float(
-        string="Days Late",
         readonly=True,
         aggregator="avg",
         help="Days paid after the due date; 0 when paid on time or early.",

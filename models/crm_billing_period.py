@@ -31,7 +31,7 @@ class CrmBillingPeriod(models.Model):
         readonly=True,
         help="1 for a full period, less for a prorated one.",
     )
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, index=True)
+    invoice_id = fields.Many2one("account.move", readonly=True, index=True)
     invoice_state = fields.Selection(related="invoice_id.state", string="Invoice Status")
     payment_state = fields.Selection(related="invoice_id.payment_state")
     amount_total = fields.Monetary(related="invoice_id.amount_total", string="Total")

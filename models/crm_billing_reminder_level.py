@@ -49,12 +49,9 @@ class CrmBillingReminderLevel(models.Model):
         help="The email sent at this level; it is rendered on the reminder, "
         "which lists the invoices covered.",
     )
-    attach_invoices = fields.Boolean(
-        string="Attach Invoices", help="Attach the PDF of every invoice the reminder covers."
-    )
+    attach_invoices = fields.Boolean(help="Attach the PDF of every invoice the reminder covers.")
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         default=lambda self: self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False),
         help="The activity scheduled for the salesperson at this level.",
     )
