@@ -243,8 +243,9 @@ def main_driver(args):
         )
         print(
             f"  account's sending cron: {send['rate']:.1f} invoices/s, {send['sent']} PDFs in "
-            f"{send['pdf_calls']} wkhtmltopdf calls, {send['mails']} emails queued as mail.mail "
-            f"(state outgoing: {send['outgoing']}), none sent by the cron",
+            f"{send['pdf_calls']} wkhtmltopdf calls"
+            f"{'' if send['patched_qt'] else ' (unpatched Qt: one document per call)'}, "
+            f"{send['mails']} emails as mail.mail by state: {send['mail_states']}",
             flush=True,
         )
         print()
