@@ -117,6 +117,7 @@ def cmd_setup(env, tag, size, auto_send):
                 "taxes_id": [Command.set(tax.ids)],
             }
         )
+    immediate = env.ref("account.account_payment_term_immediate")
     quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
     partners = env["res.partner"].with_context(**quiet).create(
         [
@@ -140,6 +141,7 @@ def cmd_setup(env, tag, size, auto_send):
                 "invoicing_mode": "prepaid",
                 "auto_post": True,
                 "auto_send": auto_send,
+                "payment_term_id": immediate.id,
                 "line_ids": [
                     Command.create(
                         {
