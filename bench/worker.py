@@ -375,7 +375,8 @@ def cmd_remind(env, tag):
     reminders, reminded = env.cr.fetchone()
     env.cr.execute(
         "SELECT count(*) FROM account_move m JOIN res_partner p ON p.id = m.partner_id"
-        " WHERE p.ref = %s AND m.move_type = 'out_invoice' AND m.reminder_level_id IS NULL",
+        " WHERE p.ref = %s AND m.move_type = 'out_invoice' AND m.reminder_level_id IS NULL"
+        " AND m.reminder_excluded IS NOT TRUE",
         [tag],
     )
     unreminded = env.cr.fetchone()[0]
