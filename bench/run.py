@@ -157,7 +157,9 @@ class Bench:
             cmd = [*odoo, "-i", "crm_billing", "--without-demo=all"]
         log = os.path.join(self.tmp, "install.log")
         with open(log, "w") as out:
-            if subprocess.run([*cmd, "--log-level=warn"], stdout=out, stderr=out, check=False).returncode:
+            if subprocess.run(
+                [*cmd, "--log-level=warn"], stdout=out, stderr=out, check=False
+            ).returncode:
                 sys.exit(f"installing crm_billing failed, see {log}")
 
     def drop_db(self):
@@ -172,7 +174,9 @@ def machine():
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     with open("/proc/meminfo") as info:
@@ -197,8 +201,10 @@ def main_driver(args):
     results = {}
     try:
         print()
-        print(f"{'schedules':>9} {'floor inv/s':>12} {'run inv/s':>10} {'ratio':>6} "
-              f"{'ms/invoice':>10} {'RSS MB first→last batch (max)':>30}  exactly once")
+        print(
+            f"{'schedules':>9} {'floor inv/s':>12} {'run inv/s':>10} {'ratio':>6} "
+            f"{'ms/invoice':>10} {'RSS MB first→last batch (max)':>30}  exactly once"
+        )
         for size in sizes:
             tag = f"s{size}"
             bench.call("setup", tag, size, 0)
@@ -270,7 +276,7 @@ def main_driver(args):
 
 def worker(spec, words):
     sys.path.insert(0, HERE)
-    import worker as impl  # noqa: PLC0415 - imported once Odoo is on the path
+    import worker as impl
 
     return impl.main(spec, words)
 

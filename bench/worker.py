@@ -33,7 +33,7 @@ class Stats:
 
 
 def instrument():
-    from odoo.addons.base.models.ir_cron import IrCron  # noqa: PLC0415
+    from odoo.addons.base.models.ir_cron import IrCron
 
     original = IrCron._commit_progress
 
@@ -44,7 +44,7 @@ def instrument():
 
     IrCron._commit_progress = _commit_progress
 
-    from odoo.addons.base.models.ir_actions_report import IrActionsReport  # noqa: PLC0415
+    from odoo.addons.base.models.ir_actions_report import IrActionsReport
 
     render = IrActionsReport._run_wkhtmltopdf
 
@@ -60,9 +60,7 @@ def run_cron(env, xmlid):
     """Run a scheduled action's code the way ir.cron's job runner does: as the cron's
     user, with a progress record in the context, on this committing cursor."""
     cron = env.ref(xmlid)
-    cron = cron.with_user(cron.user_id).with_context(
-        lastcall=cron.lastcall, cron_id=cron.id
-    )
+    cron = cron.with_user(cron.user_id).with_context(lastcall=cron.lastcall, cron_id=cron.id)
     cron, progress = cron._add_progress()
     env.cr.commit()
     cron._callback(cron.cron_name, cron.ir_actions_server_id.id)
@@ -70,7 +68,7 @@ def run_cron(env, xmlid):
 
 
 def today(env):
-    from odoo import fields  # noqa: PLC0415
+    from odoo import fields
 
     return fields.Date.context_today(env["crm.billing.schedule"])
 
@@ -100,7 +98,7 @@ def cmd_setup(env, tag, size, auto_send):
     the company's default sales journal, each with one one-line period due: it started
     40 days ago, prepaid, so its first period is invoiced on its first day, payable
     at once, and 40 days overdue; the next one starts in 50 days."""
-    from odoo import Command  # noqa: PLC0415
+    from odoo import Command
 
     size, auto_send = int(size), bool(int(auto_send))
     company = env.company
@@ -119,43 +117,51 @@ def cmd_setup(env, tag, size, auto_send):
         )
     immediate = env.ref("account.account_payment_term_immediate")
     quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
-    partners = env["res.partner"].with_context(**quiet).create(
-        [
-            {
-                "name": f"Bench {tag} customer {i}",
-                "ref": tag,
-                "email": f"bench.{tag}.{i}@example.com",
-                "street": f"{i} Benchmark Road",
-                "city": "Brussels",
-            }
-            for i in range(size // 5)
-        ]
+    partners = (
+        env["res.partner"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "name": f"Bench {tag} customer {i}",
+                    "ref": tag,
+                    "email": f"bench.{tag}.{i}@example.com",
+                    "street": f"{i} Benchmark Road",
+                    "city": "Brussels",
+                }
+                for i in range(size // 5)
+            ]
+        )
     )
-    schedules = env["crm.billing.schedule"].with_context(**quiet).create(
-        [
-            {
-                "partner_id": partners[i % len(partners)].id,
-                "rule_type": "quarterly",
-                "interval": 1,
-                "date_start": day - timedelta(days=40),
-                "invoicing_mode": "prepaid",
-                "auto_post": True,
-                "auto_send": auto_send,
-                "payment_term_id": immediate.id,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "name": "Bench subscription",
-                            "quantity": 1,
-                            "price_unit": 100.0 + i % 7,
-                            "tax_ids": [Command.set(tax.ids)],
-                        }
-                    )
-                ],
-            }
-            for i in range(size)
-        ]
+    schedules = (
+        env["crm.billing.schedule"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "partner_id": partners[i % len(partners)].id,
+                    "rule_type": "quarterly",
+                    "interval": 1,
+                    "date_start": day - timedelta(days=40),
+                    "invoicing_mode": "prepaid",
+                    "auto_post": True,
+                    "auto_send": auto_send,
+                    "payment_term_id": immediate.id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": "Bench subscription",
+                                "quantity": 1,
+                                "price_unit": 100.0 + i % 7,
+                                "tax_ids": [Command.set(tax.ids)],
+                            }
+                        )
+                    ],
+                }
+                for i in range(size)
+            ]
+        )
     )
     schedules.with_context(**quiet).action_start()
     env.cr.commit()
@@ -220,7 +226,7 @@ def cmd_run(env, tag):
     start_wall, start = time.time(), time.monotonic()
     profile = os.environ.get("BENCH_PROFILE")
     if profile:
-        import pyinstrument  # noqa: PLC0415
+        import pyinstrument
 
         profiler = pyinstrument.Profiler(interval=0.002)
         profiler.start()
@@ -300,7 +306,7 @@ def cmd_send(env, tag):
     schedules = tag_schedules(env, tag)
     invoices = schedules.invoice_ids
     queued = len(invoices.filtered("sending_data"))
-    from odoo.addons.base.models.ir_actions_report import _wkhtml  # noqa: PLC0415
+    from odoo.addons.base.models.ir_actions_report import _wkhtml
 
     patched = _wkhtml().is_patched_qt
     if not patched:
@@ -415,9 +421,9 @@ COMMANDS = {
 
 
 def main(spec, words):
-    import odoo  # noqa: PLC0415
-    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
-    from odoo.tools import config  # noqa: PLC0415
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.tools import config
 
     config.parse_config([*spec["odoo_args"], "--log-level=warn", "--no-http"])
     command, *args = words
@@ -429,9 +435,11 @@ def main(spec, words):
             cr.execute(sql)
         return
     instrument()
-    from odoo.modules.registry import Registry  # noqa: PLC0415
+    from odoo.modules.registry import Registry
 
-    registry = Registry(config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"])
+    registry = Registry(
+        config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"]
+    )
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         sys.exit(1)

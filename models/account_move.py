@@ -8,14 +8,12 @@ class AccountMove(models.Model):
 
     billing_schedule_id = fields.Many2one(
         "crm.billing.schedule",
-        string="Billing Schedule",
         readonly=True,
         copy=False,
         index="btree_not_null",
     )
     billing_period_id = fields.Many2one(
         "crm.billing.period",
-        string="Billing Period",
         readonly=True,
         copy=False,
         index="btree_not_null",
@@ -27,9 +25,7 @@ class AccountMove(models.Model):
         """Hand posted invoices of auto-sending schedules to Odoo's sending queue:
         the PDF is rendered and the email sent by account's own cron, outside the
         billing run."""
-        to_send = self.filtered(
-            lambda m: m.state == "posted" and m.billing_schedule_id.auto_send
-        )
+        to_send = self.filtered(lambda m: m.state == "posted" and m.billing_schedule_id.auto_send)
         if not to_send:
             return
         user = self.env.user
@@ -44,7 +40,6 @@ class AccountMove(models.Model):
 
     reminder_level_id = fields.Many2one(
         "crm.billing.reminder.level",
-        string="Reminder Level",
         readonly=True,
         copy=False,
         index="btree_not_null",
@@ -82,7 +77,9 @@ class AccountMove(models.Model):
         Register = self.env["account.payment.register"]
         for xmlid in schedule_xmlids:
             schedule = self.env.ref(xmlid)
-            invoice = schedule.invoice_ids.filtered(lambda m: m.state == "posted").sorted("invoice_date")[:1]
+            invoice = schedule.invoice_ids.filtered(lambda m: m.state == "posted").sorted(
+                "invoice_date"
+            )[:1]
             if invoice:
                 Register.with_context(active_model="account.move", active_ids=invoice.ids).create(
                     {"payment_date": invoice.invoice_date}

@@ -33,7 +33,6 @@ class CrmBillingReminder(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     level_id = fields.Many2one(
         "crm.billing.reminder.level",
-        string="Level",
         required=True,
         readonly=True,
         ondelete="restrict",
@@ -65,7 +64,9 @@ class CrmBillingReminder(models.Model):
         readonly=True,
     )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
-    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     amount_due = fields.Monetary(
         readonly=True,
         currency_field="company_currency_id",
@@ -80,7 +81,7 @@ class CrmBillingReminder(models.Model):
         string="Recipients",
         readonly=True,
     )
-    message_id = fields.Many2one("mail.message", string="Message", readonly=True, ondelete="set null")
+    message_id = fields.Many2one("mail.message", readonly=True, ondelete="set null")
     message_body = fields.Html(related="message_id.body", string="Message Sent")
     attachment_id = fields.Many2one(
         "ir.attachment", string="Letter", readonly=True, ondelete="set null"
@@ -130,7 +131,9 @@ class CrmBillingReminder(models.Model):
         self.ensure_one()
         totals = {}
         for invoice in self.invoice_ids:
-            totals[invoice.currency_id] = totals.get(invoice.currency_id, 0.0) + invoice.amount_residual
+            totals[invoice.currency_id] = (
+                totals.get(invoice.currency_id, 0.0) + invoice.amount_residual
+            )
         return [
             (currency, currency.round(amount))
             for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)
@@ -139,7 +142,8 @@ class CrmBillingReminder(models.Model):
     def _get_amounts_due_text(self):
         self.ensure_one()
         return ", ".join(
-            format_amount(self.env, amount, currency) for currency, amount in self._get_amounts_due()
+            format_amount(self.env, amount, currency)
+            for currency, amount in self._get_amounts_due()
         )
 
     def _get_portal_invoices_url(self):
@@ -179,7 +183,9 @@ class CrmBillingReminder(models.Model):
             if pdf:
                 attachments.append((pdf.name, pdf.raw))
             else:
-                content, _file_type = Report._render_qweb_pdf("account.account_invoices", invoice.ids)
+                content, _file_type = Report._render_qweb_pdf(
+                    "account.account_invoices", invoice.ids
+                )
                 attachments.append((invoice._get_invoice_report_filename(), content))
         return attachments
 
@@ -191,7 +197,9 @@ class CrmBillingReminder(models.Model):
             raise UserError(
                 _("Reminder level %s has no email template to send.", self.level_id.name)
             )
-        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[self.id]
+        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
+            self.id
+        ]
 
     def _send(self):
         """Deliver this reminder through its level's channel."""
@@ -227,13 +235,17 @@ class CrmBillingReminder(models.Model):
             email_layout_xmlid="mail.mail_notification_light",
             attachments=attachments,
         )
-        self.write({"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]})
+        self.write(
+            {"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]}
+        )
 
     def _send_letter(self):
         self.ensure_one()
         report = self.env.ref("crm_billing.action_report_payment_reminder")
         content, file_type = self.env["ir.actions.report"]._render_qweb_pdf(report, self.ids)
-        name = _("Payment reminder %(customer)s %(date)s", customer=self.partner_id.name, date=self.date)
+        name = _(
+            "Payment reminder %(customer)s %(date)s", customer=self.partner_id.name, date=self.date
+        )
         attachment = self.env["ir.attachment"].create(
             {
                 "name": f"{name}.{file_type}",
@@ -317,7 +329,11 @@ class CrmBillingReminder(models.Model):
                     [("invoice_date_due", "<=", today - timedelta(days=level.days))],
                     # a courtesy level only makes sense before the due date
                     [("invoice_date_due", ">=", today)] if level.days < 0 else [],
-                    ["|", ("reminder_level_id", "=", False), ("reminder_level_id.days", "<", level.days)],
+                    [
+                        "|",
+                        ("reminder_level_id", "=", False),
+                        ("reminder_level_id.days", "<", level.days),
+                    ],
                 ]
             )
             for level in levels
@@ -479,12 +495,20 @@ class CrmBillingReminder(models.Model):
 
     def _log_reminder_failure(self, partner, error):
         reason = error.args[0] if getattr(error, "args", None) else str(error)
-        _logger.warning("Payment reminder to %s (id %s) not sent: %s", partner.name, partner.id, reason)
+        _logger.warning(
+            "Payment reminder to %s (id %s) not sent: %s", partner.name, partner.id, reason
+        )
         partner._message_log(body=_("Payment reminder not sent: %s", reason))
 
     @api.model
     def _send_reminders(
-        self, partners=None, today=None, companies=None, invoices=None, manual=False, raise_errors=False
+        self,
+        partners=None,
+        today=None,
+        companies=None,
+        invoices=None,
+        manual=False,
+        raise_errors=False,
     ):
         """Send what is due today: at most one reminder per customer and company.
 
@@ -507,7 +531,7 @@ class CrmBillingReminder(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         reminders |= Reminder._send_plan(plan, today, manual=manual)
-                except Exception as error:  # noqa: BLE001 - one customer must not stop the run
+                except Exception as error:
                     if raise_errors:
                         raise
                     Reminder._log_reminder_failure(plan.partner, error)
@@ -520,8 +544,12 @@ class CrmBillingReminder(models.Model):
         levels = self._get_levels()
         if not levels:
             return self.env["res.partner"]
-        groups = self.env["account.move"].with_context(active_test=False)._read_group(
-            self._get_reminder_invoices_domain(levels, today), ["commercial_partner_id"]
+        groups = (
+            self.env["account.move"]
+            .with_context(active_test=False)
+            ._read_group(
+                self._get_reminder_invoices_domain(levels, today), ["commercial_partner_id"]
+            )
         )
         return self.env["res.partner"].concat(*(partner for [partner] in groups))
 

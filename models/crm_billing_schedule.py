@@ -56,7 +56,9 @@ class CrmBillingSchedule(models.Model):
         tracking=True,
         default=lambda self: self.env.company.currency_id,
     )
-    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    company_currency_id = fields.Many2one(
+        related="company_id.currency_id", string="Company Currency"
+    )
     sale_order_id = fields.Many2one(
         "sale.order",
         string="Sales Order",
@@ -138,7 +140,6 @@ class CrmBillingSchedule(models.Model):
     )
     journal_id = fields.Many2one(
         "account.journal",
-        string="Journal",
         check_company=True,
         domain="[('type', '=', 'sale')]",
         help="Sales journal of the invoices; the company's default one when empty.",
@@ -146,9 +147,7 @@ class CrmBillingSchedule(models.Model):
     payment_term_id = fields.Many2one(
         "account.payment.term", string="Payment Terms", check_company=True
     )
-    fiscal_position_id = fields.Many2one(
-        "account.fiscal.position", string="Fiscal Position", check_company=True
-    )
+    fiscal_position_id = fields.Many2one("account.fiscal.position", check_company=True)
     note = fields.Html()
     next_invoice_date = fields.Date(
         compute="_compute_next_invoice_date",
@@ -234,7 +233,9 @@ class CrmBillingSchedule(models.Model):
             ):
                 schedule.mrr = 0.0
                 continue
-            monthly = amount * float(period_math.monthly_factor(schedule.rule_type, schedule.interval))
+            monthly = amount * float(
+                period_math.monthly_factor(schedule.rule_type, schedule.interval)
+            )
             schedule.mrr = schedule.currency_id._convert(
                 monthly, schedule.company_currency_id, schedule.company_id, today
             )
@@ -249,9 +250,10 @@ class CrmBillingSchedule(models.Model):
             )
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for schedule in self:
             schedule.access_url = f"/my/billing/{schedule.id}"
+        return res
 
     # --- Constraints ---
 
@@ -282,8 +284,11 @@ class CrmBillingSchedule(models.Model):
             journal = schedule.journal_id
             if journal.type != "sale":
                 raise ValidationError(
-                    _("Schedule %(name)s must invoice through a sales journal, not %(journal)s.",
-                      name=schedule.name, journal=journal.display_name)
+                    _(
+                        "Schedule %(name)s must invoice through a sales journal, not %(journal)s.",
+                        name=schedule.name,
+                        journal=journal.display_name,
+                    )
                 )
             if journal.company_id != schedule.company_id:
                 raise ValidationError(
@@ -336,7 +341,9 @@ class CrmBillingSchedule(models.Model):
         for schedule in self.filtered("period_ids") if frozen else ():
             for name in frozen:
                 field = self._fields[name]
-                new = field.convert_to_record(field.convert_to_cache(vals[name], schedule), schedule)
+                new = field.convert_to_record(
+                    field.convert_to_cache(vals[name], schedule), schedule
+                )
                 if schedule[name] != new:
                     raise UserError(
                         _(
@@ -365,7 +372,10 @@ class CrmBillingSchedule(models.Model):
         for schedule in self:
             if schedule.state == "cancelled":
                 raise UserError(
-                    _("Schedule %s is cancelled and cannot start again; copy it instead.", schedule.name)
+                    _(
+                        "Schedule %s is cancelled and cannot start again; copy it instead.",
+                        schedule.name,
+                    )
                 )
             if schedule.state != "draft":
                 raise UserError(_("Only a draft schedule can start (%s is not).", schedule.name))
@@ -376,7 +386,9 @@ class CrmBillingSchedule(models.Model):
     def action_pause(self):
         not_running = self.filtered(lambda s: s.state != "running")
         if not_running:
-            raise UserError(_("Only a running schedule can be paused (%s is not).", not_running[0].name))
+            raise UserError(
+                _("Only a running schedule can be paused (%s is not).", not_running[0].name)
+            )
         self.state = "paused"
         return True
 
@@ -398,8 +410,10 @@ class CrmBillingSchedule(models.Model):
         cancelled = self.filtered(lambda s: s.state != "cancelled" or s.period_ids)
         if cancelled:
             raise UserError(
-                _("Only a cancelled schedule that never invoiced can return to draft (%s).",
-                  cancelled[0].name)
+                _(
+                    "Only a cancelled schedule that never invoiced can return to draft (%s).",
+                    cancelled[0].name,
+                )
             )
         self.state = "draft"
         return True
@@ -447,13 +461,21 @@ class CrmBillingSchedule(models.Model):
         """Refuse to run a schedule that could not produce a valid invoice."""
         self.ensure_one()
         if not self.line_ids:
-            raise ValidationError(_("Schedule %s has no lines: add what to invoice first.", self.name))
-        if self.schedule_type == "instalment" and self.line_ids.filtered(lambda l: not l.date):
+            raise ValidationError(
+                _("Schedule %s has no lines: add what to invoice first.", self.name)
+            )
+        if self.schedule_type == "instalment" and self.line_ids.filtered(
+            lambda line: not line.date
+        ):
             raise ValidationError(_("Every instalment of %s needs a date.", self.name))
         journal = self._get_journal()
         if not journal:
             raise ValidationError(
-                _("Company %s has no sales journal to invoice schedule %s.", self.company_id.name, self.name)
+                _(
+                    "Company %(company)s has no sales journal to invoice schedule %(name)s.",
+                    company=self.company_id.name,
+                    name=self.name,
+                )
             )
 
     # --- Periods ---
@@ -483,7 +505,9 @@ class CrmBillingSchedule(models.Model):
         self.ensure_one()
         invoiced = set(self.period_ids.mapped("date_start"))
         if self.schedule_type == "instalment":
-            return next((p for p in self._instalment_periods() if p.date_start not in invoiced), None)
+            return next(
+                (p for p in self._instalment_periods() if p.date_start not in invoiced), None
+            )
         if not (self.date_start and self.rule_type):
             return None
         for period in period_math.iter_periods(**self._period_kwargs()):
@@ -521,7 +545,10 @@ class CrmBillingSchedule(models.Model):
         if default and default[0] == self.company_id.id:
             return self.env["account.journal"].browse(default[1])
         return self.env["account.journal"].search(
-            [*self.env["account.journal"]._check_company_domain(self.company_id), ("type", "=", "sale")],
+            [
+                *self.env["account.journal"]._check_company_domain(self.company_id),
+                ("type", "=", "sale"),
+            ],
             limit=1,
         )
 
@@ -557,7 +584,7 @@ class CrmBillingSchedule(models.Model):
     def _prepare_invoice_lines_vals(self, period):
         self.ensure_one()
         if self.schedule_type == "instalment":
-            lines = self.line_ids.filtered(lambda l: l.date == period.date_start)
+            lines = self.line_ids.filtered(lambda line: line.date == period.date_start)
         else:
             lines = self.line_ids
         return [line._prepare_invoice_line_vals(period) for line in lines]
@@ -628,7 +655,11 @@ class CrmBillingSchedule(models.Model):
                 schedules = schedules.with_context(
                     crm_billing_default_journal=(company.id, default_journal.id)
                 )
-            work = [(schedule, period) for schedule in schedules for period in schedule._due_periods(today)]
+            work = [
+                (schedule, period)
+                for schedule in schedules
+                for period in schedule._due_periods(today)
+            ]
             for schedule in {schedule for schedule, _period in work}:
                 schedule._check_ready()
             if not work:
@@ -727,14 +758,24 @@ class CrmBillingSchedule(models.Model):
             self.env.invalidate_all()
             invoices = schedules._generate_invoices(today)
             failed.update(
-                schedules.filtered(lambda s: s.state == "running" and s.next_invoice_date
-                                   and s.next_invoice_date <= today).ids
+                schedules.filtered(
+                    lambda s: (
+                        s.state == "running"
+                        and s.next_invoice_date
+                        and s.next_invoice_date <= today
+                    )
+                ).ids
             )
             remaining = self.sudo().search_count(self._get_due_schedules_domain(today))
             _logger.info(
-                "Billing run: %d schedules, %d invoices in this batch", len(schedules), len(invoices)
+                "Billing run: %d schedules, %d invoices in this batch",
+                len(schedules),
+                len(invoices),
             )
-            if Cron._commit_progress(len(schedules), remaining=max(remaining - len(failed), 0)) <= 0:
+            if (
+                Cron._commit_progress(len(schedules), remaining=max(remaining - len(failed), 0))
+                <= 0
+            ):
                 break
         return True
 
@@ -776,7 +817,9 @@ class CrmBillingScheduleInstalments(models.Model):
                 and vals.get("sale_order_id")
                 and not vals.get("instalment_total")
             ):
-                vals["instalment_total"] = Order.browse(vals["sale_order_id"])._billing_amount_left()
+                vals["instalment_total"] = Order.browse(
+                    vals["sale_order_id"]
+                )._billing_amount_left()
         return super().create(vals_list)
 
     @api.constrains("line_ids", "state", "instalment_total", "sale_order_id", "schedule_type")
@@ -786,13 +829,17 @@ class CrmBillingScheduleInstalments(models.Model):
         plans = self.filtered(
             lambda s: s._is_order_instalment_plan() and s.state not in ("done", "cancelled")
         )
-        others = self.search(
-            [
-                ("sale_order_id", "in", plans.sale_order_id.ids),
-                ("schedule_type", "=", "instalment"),
-                ("state", "not in", ("done", "cancelled")),
-            ]
-        ) if plans else self.browse()
+        others = (
+            self.search(
+                [
+                    ("sale_order_id", "in", plans.sale_order_id.ids),
+                    ("schedule_type", "=", "instalment"),
+                    ("state", "not in", ("done", "cancelled")),
+                ]
+            )
+            if plans
+            else self.browse()
+        )
         for plan in plans:
             order = plan.sale_order_id
             if order.state == "cancel":
@@ -801,8 +848,10 @@ class CrmBillingScheduleInstalments(models.Model):
                 )
             if others.filtered(lambda s, p=plan: s.sale_order_id == p.sale_order_id and s != p):
                 raise ValidationError(
-                    _("Order %s already has an instalment plan: cancel it before making another.",
-                      order.name)
+                    _(
+                        "Order %s already has an instalment plan: cancel it before making another.",
+                        order.name,
+                    )
                 )
             plan._check_instalment_lines()
 
@@ -830,7 +879,11 @@ class CrmBillingScheduleInstalments(models.Model):
                 )
             if currency.compare_amounts(line.amount, 0.0) <= 0:
                 raise ValidationError(
-                    _("Instalment %(line)s of %(plan)s has no amount.", line=line.name, plan=self.name)
+                    _(
+                        "Instalment %(line)s of %(plan)s has no amount.",
+                        line=line.name,
+                        plan=self.name,
+                    )
                 )
         total = sum(lines.mapped("amount"))
         if currency.compare_amounts(total, self.instalment_total) != 0:
@@ -850,8 +903,11 @@ class CrmBillingScheduleInstalments(models.Model):
         schedule goes the common way."""
         plans = self.filtered(lambda s: s._is_order_instalment_plan() and s.state == "running")
         others = self - plans
-        invoices = super(CrmBillingScheduleInstalments, others)._invoice_due_periods(today) if others \
+        invoices = (
+            super(CrmBillingScheduleInstalments, others)._invoice_due_periods(today)
+            if others
             else self.env["account.move"]
+        )
         for plan in plans:
             invoices |= plan.with_company(plan.company_id)._invoice_due_instalments(today)
         return invoices
@@ -870,7 +926,7 @@ class CrmBillingScheduleInstalments(models.Model):
         last_day = self._instalment_periods()[-1].date_start
         invoices = Move
         for period in due:
-            lines = self.line_ids.filtered(lambda l, d=period.date_start: l.date == d)
+            lines = self.line_ids.filtered(lambda line, d=period.date_start: line.date == d)
             if period.date_start == last_day:
                 invoice = self._create_final_instalment_invoice(period)
             else:
@@ -885,8 +941,10 @@ class CrmBillingScheduleInstalments(models.Model):
             invoice_sudo.write(invoice_vals)
             # periods are the run's own bookkeeping: whoever triggers the run (a sales
             # rep invoicing a deposit) records them, like sale creates its invoices
-            period_record = self.env["crm.billing.period"].sudo().create(
-                self._prepare_period_vals(period, invoice)
+            period_record = (
+                self.env["crm.billing.period"]
+                .sudo()
+                .create(self._prepare_period_vals(period, invoice))
             )
             invoice_sudo.billing_period_id = period_record
             lines.invoice_id = invoice
@@ -929,9 +987,12 @@ class CrmBillingScheduleInstalments(models.Model):
         order = self.sale_order_id
         precision = self.env["decimal.precision"].precision_get("Product Unit")
         waiting = order.order_line.filtered(
-            lambda l: not l.display_type
-            and not l.is_downpayment
-            and round(l.product_uom_qty - l.qty_invoiced - l.qty_to_invoice, precision) > 0
+            lambda line: (
+                not line.display_type
+                and not line.is_downpayment
+                and round(line.product_uom_qty - line.qty_invoiced - line.qty_to_invoice, precision)
+                > 0
+            )
         )
         if waiting:
             raise UserError(

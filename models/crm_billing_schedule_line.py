@@ -45,7 +45,7 @@ class CrmBillingScheduleLine(models.Model):
         help="Instalments: amount of this instalment. In a plan made from a sales order it is "
         "taxes included, a share of the order total that the order invoices itself.",
     )
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, copy=False)
+    invoice_id = fields.Many2one("account.move", readonly=True, copy=False)
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_price_subtotal", store=True
     )
@@ -71,7 +71,9 @@ class CrmBillingScheduleLine(models.Model):
         partner = self.schedule_id.partner_id
         self.name = product.with_context(lang=partner.lang).get_product_multiline_description_sale()
         self.price_unit = product.lst_price
-        self.tax_ids = product.taxes_id._filter_taxes_by_company(self.schedule_id.company_id or self.env.company)
+        self.tax_ids = product.taxes_id._filter_taxes_by_company(
+            self.schedule_id.company_id or self.env.company
+        )
 
     @api.constrains("discount")
     def _check_discount(self):
