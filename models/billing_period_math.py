@@ -17,6 +17,15 @@ from dateutil.relativedelta import relativedelta
 
 RULE_TYPES = ("daily", "weekly", "monthly", "quarterly", "yearly")
 
+#: the rule types as a selection, for every field that chooses one
+RULE_TYPE_SELECTION = [
+    ("daily", "Days"),
+    ("weekly", "Weeks"),
+    ("monthly", "Months"),
+    ("quarterly", "Quarters"),
+    ("yearly", "Years"),
+]
+
 #: length of one rule step, as (months, days)
 _RULE_STEP = {
     "daily": (0, 1),

@@ -8,6 +8,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .billing_period_math import RULE_TYPE_SELECTION
+
 #: SQL for how many times a month one period's amount recurs, per rule type; the
 #: same factors as billing_period_math.MONTHLY_FACTOR
 _MONTHLY_FACTOR_SQL = SQL(
@@ -49,13 +51,7 @@ class CrmBillingMrrReport(models.Model):
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     product_categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     rule_type = fields.Selection(
-        [
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("quarterly", "Quarters"),
-            ("yearly", "Years"),
-        ],
+        RULE_TYPE_SELECTION,
         string="Recurrence",
         readonly=True,
     )

@@ -96,13 +96,7 @@ class CrmBillingSchedule(models.Model):
         tracking=True,
     )
     rule_type = fields.Selection(
-        [
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("quarterly", "Quarters"),
-            ("yearly", "Years"),
-        ],
+        period_math.RULE_TYPE_SELECTION,
         string="Recurrence",
         default="monthly",
         required=True,

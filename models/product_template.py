@@ -3,18 +3,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .billing_period_math import RULE_TYPE_SELECTION
+
 
 class ProductTemplate(models.Model):
     _inherit = "product.template"
 
     billing_rule_type = fields.Selection(
-        [
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("quarterly", "Quarters"),
-            ("yearly", "Years"),
-        ],
+        RULE_TYPE_SELECTION,
         string="Billing Recurrence",
         help="Set it on subscription products: sold on an order, they are proposed for a "
         "recurring billing schedule with this recurrence, and count in the recurring revenue "

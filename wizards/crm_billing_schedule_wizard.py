@@ -5,6 +5,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..models.billing_period_math import RULE_TYPE_SELECTION
+
 
 class CrmBillingScheduleWizard(models.TransientModel):
     """How to turn a confirmed order into invoices: all now, in instalments, or as a
@@ -52,13 +54,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
         "('is_downpayment', '=', False)]",
     )
     rule_type = fields.Selection(
-        [
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("quarterly", "Quarters"),
-            ("yearly", "Years"),
-        ],
+        RULE_TYPE_SELECTION,
         string="Recurrence",
         default="monthly",
     )
