@@ -163,6 +163,13 @@ class CrmBillingSchedule(models.Model):
         store=True,
         help="Untaxed amount of a full period (of all instalments for an instalment plan).",
     )
+    instalment_total = fields.Monetary(
+        string="Plan Total",
+        readonly=True,
+        copy=False,
+        help="Instalment plan of a sales order: what the instalments add up to, taxes "
+        "included, i.e. what was left to invoice on the order when the plan was made.",
+    )
     mrr = fields.Monetary(
         string="MRR",
         compute="_compute_amounts",
@@ -309,7 +316,17 @@ class CrmBillingSchedule(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         sequence = self.env["ir.sequence"]
+        Order = self.env["sale.order"]
         for vals in vals_list:
+            if (
+                vals.get("schedule_type") == "instalment"
+                and vals.get("sale_order_id")
+                and not vals.get("instalment_total")
+            ):
+                # what the plan must add up to: what is left to invoice on the order
+                vals["instalment_total"] = Order.browse(
+                    vals["sale_order_id"]
+                )._billing_amount_left()
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = sequence.with_company(company).next_by_code(
@@ -634,11 +651,16 @@ class CrmBillingSchedule(models.Model):
     def _invoice_due_periods(self, today):
         """Create one invoice per due period of these schedules, and the periods that
         claim them, in batches (one per company). The unique (schedule, start) key
-        refuses a period invoiced twice."""
+        refuses a period invoiced twice. Instalment plans of sales orders are invoiced
+        by their order (see ``_invoice_due_instalments``)."""
         Move = self.env["account.move"]
         Period = self.env["crm.billing.period"]
         invoices = Move
         running = self.filtered(lambda s: s.state == "running")
+        plans = running.filtered(lambda s: s._is_order_instalment_plan())
+        for plan in plans:
+            invoices |= plan.with_company(plan.company_id)._invoice_due_instalments(today)
+        running -= plans
         Journal = self.env["account.journal"]
         for company, schedules in running.grouped("company_id").items():
             schedules = schedules.with_company(company)
@@ -774,47 +796,19 @@ class CrmBillingSchedule(models.Model):
         return True
 
     # --- Instalments ---
-    # (instalment plans made from sales orders: validation and sales-order hooks)
-
-
-class CrmBillingScheduleInstalments(models.Model):
-    """Instalment plans made from a sales order: the order builds their invoices.
-
-    Every instalment but the last is one of sale's own down payments (a fixed amount,
-    taxes included, that sale spreads over the order's taxes); the last one is the
-    order's final invoice, which invoices the order lines and deducts those down
-    payments. The order's invoiced amounts and invoice status thus stay sale's own,
-    and after the last instalment the order is fully invoiced, nothing billed twice.
-    The plan's lines only say when and how much; products, prices and taxes come
-    from the order."""
-
-    _inherit = "crm.billing.schedule"
-
-    instalment_total = fields.Monetary(
-        string="Plan Total",
-        readonly=True,
-        copy=False,
-        help="Instalment plan of a sales order: what the instalments add up to, taxes "
-        "included, i.e. what was left to invoice on the order when the plan was made.",
-    )
+    # Instalment plans made from a sales order: the order builds their invoices.
+    #
+    # Every instalment but the last is one of sale's own down payments (a fixed amount,
+    # taxes included, that sale spreads over the order's taxes); the last one is the
+    # order's final invoice, which invoices the order lines and deducts those down
+    # payments. The order's invoiced amounts and invoice status thus stay sale's own,
+    # and after the last instalment the order is fully invoiced, nothing billed twice.
+    # The plan's lines only say when and how much; products, prices and taxes come
+    # from the order.
 
     def _is_order_instalment_plan(self):
         self.ensure_one()
         return self.schedule_type == "instalment" and bool(self.sale_order_id)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        Order = self.env["sale.order"]
-        for vals in vals_list:
-            if (
-                vals.get("schedule_type") == "instalment"
-                and vals.get("sale_order_id")
-                and not vals.get("instalment_total")
-            ):
-                vals["instalment_total"] = Order.browse(
-                    vals["sale_order_id"]
-                )._billing_amount_left()
-        return super().create(vals_list)
 
     @api.constrains("line_ids", "state", "instalment_total", "sale_order_id", "schedule_type")
     def _check_instalment_plan(self):
@@ -891,20 +885,6 @@ class CrmBillingScheduleInstalments(models.Model):
                     order=order.name,
                 )
             )
-
-    def _invoice_due_periods(self, today):
-        """Let the sales order invoice the due instalments of order plans; every other
-        schedule goes the common way."""
-        plans = self.filtered(lambda s: s._is_order_instalment_plan() and s.state == "running")
-        others = self - plans
-        invoices = (
-            super(CrmBillingScheduleInstalments, others)._invoice_due_periods(today)
-            if others
-            else self.env["account.move"]
-        )
-        for plan in plans:
-            invoices |= plan.with_company(plan.company_id)._invoice_due_instalments(today)
-        return invoices
 
     def _invoice_due_instalments(self, today):
         """Invoice the due instalments of this order plan, oldest first: down payments,

@@ -88,6 +88,30 @@ class CrmBillingDocumentReport(models.AbstractModel):
     def _get_lines(self, doc):
         return []
 
+    @api.model
+    def _prepare_document_lines(self, lines, quantity_field, skip=lambda line: False):
+        """Document lines from invoice or order lines: sections and notes as they are,
+        product lines with their quantity (``quantity_field``), price and taxes."""
+        result = []
+        for line in lines.sorted(lambda line: (line.sequence, line.id)):
+            if line.display_type in ("line_section", "line_subsection", "line_note"):
+                kind = "note" if line.display_type == "line_note" else "section"
+                result.append(self._prepare_line(kind, line.name))
+            elif line.display_type in (False, "product") and not skip(line):
+                result.append(
+                    self._prepare_line(
+                        "product",
+                        line.name or line.product_id.display_name,
+                        quantity=line[quantity_field],
+                        uom=line.product_uom_id.name if line.product_uom_id else "",
+                        price_unit=line.price_unit,
+                        discount=line.discount,
+                        taxes=self._taxes_label(line.tax_ids),
+                        subtotal=line.price_subtotal,
+                    )
+                )
+        return result
+
 
 class ReportCrmBillingInvoice(models.AbstractModel):
     _name = "report.crm_billing.report_invoice"
@@ -113,25 +137,7 @@ class ReportCrmBillingInvoice(models.AbstractModel):
 
     @api.model
     def _get_lines(self, invoice):
-        lines = []
-        for line in invoice.invoice_line_ids.sorted(lambda aml: (aml.sequence, aml.id)):
-            if line.display_type in ("line_section", "line_subsection", "line_note"):
-                kind = "note" if line.display_type == "line_note" else "section"
-                lines.append(self._prepare_line(kind, line.name))
-            elif line.display_type == "product":
-                lines.append(
-                    self._prepare_line(
-                        "product",
-                        line.name or line.product_id.display_name,
-                        quantity=line.quantity,
-                        uom=line.product_uom_id.name if line.product_uom_id else "",
-                        price_unit=line.price_unit,
-                        discount=line.discount,
-                        taxes=self._taxes_label(line.tax_ids),
-                        subtotal=line.price_subtotal,
-                    )
-                )
-        return lines
+        return self._prepare_document_lines(invoice.invoice_line_ids, "quantity")
 
 
 class ReportCrmBillingEstimate(models.AbstractModel):
@@ -149,25 +155,9 @@ class ReportCrmBillingEstimate(models.AbstractModel):
 
     @api.model
     def _get_lines(self, order):
-        lines = []
-        for line in order.order_line.sorted(lambda sol: (sol.sequence, sol.id)):
-            if line.display_type in ("line_section", "line_subsection", "line_note"):
-                kind = "note" if line.display_type == "line_note" else "section"
-                lines.append(self._prepare_line(kind, line.name))
-            elif not line.is_downpayment:
-                lines.append(
-                    self._prepare_line(
-                        "product",
-                        line.name or line.product_id.display_name,
-                        quantity=line.product_uom_qty,
-                        uom=line.product_uom_id.name if line.product_uom_id else "",
-                        price_unit=line.price_unit,
-                        discount=line.discount,
-                        taxes=self._taxes_label(line.tax_ids),
-                        subtotal=line.price_subtotal,
-                    )
-                )
-        return lines
+        return self._prepare_document_lines(
+            order.order_line, "product_uom_qty", skip=lambda line: line.is_downpayment
+        )
 
 
 class ReportCrmBillingReceipt(models.AbstractModel):
