@@ -103,9 +103,10 @@ check() {  # check NAME CONDITION-EXIT-CODE
     if [ "$2" = 0 ]; then passed=$((passed + 1)); echo "PASS $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
 }
 
-echo "Installing crm_billing into a fresh database and running its tests ($tags)"
+test_modules="$(grep -v '^#' "$here/tests/test_modules.txt" | grep -v '^$' | paste -sd, -)"
+echo "Installing $test_modules into a fresh database and running crm_billing's tests ($tags)"
 set +e
-"${odoo[@]}" -i crm_billing --with-demo --test-enable --test-tags "$tags" --log-level=test \
+"${odoo[@]}" -i "$test_modules" --with-demo --test-enable --test-tags "$tags" --log-level=test \
     >"$work/test.log" 2>&1
 odoo_rc=$?
 set -e
