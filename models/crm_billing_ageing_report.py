@@ -15,10 +15,11 @@ AGEING_BUCKETS = [
 class CrmBillingAgeingReport(models.Model):
     """What customers owe, by how long it is overdue.
 
-    One row per open receivable journal item of a posted entry (invoices, credit
-    notes, unmatched payments), with its residual amount in company currency, put
-    in one ageing bucket by days past its due date as of today: not yet due (or
-    due today), 1-30, 31-60, 61-90, over 90 days. Each bucket also has its own
+    One row per open receivable journal item of a posted customer invoice, with its
+    residual amount in company currency, put in one ageing bucket by days past its
+    due date as of today: not yet due (or due today), 1-30, 31-60, 61-90, over 90
+    days. Credit notes, unmatched payments and miscellaneous entries are not debts
+    that age, and what is not due yet counts zero days overdue, never fewer. Each bucket also has its own
     amount column, so a pivot by customer shows the classic ageing table."""
 
     _name = "crm.billing.ageing.report"
@@ -58,7 +59,7 @@ class CrmBillingAgeingReport(models.Model):
             "reconciled",
             "parent_state",
         ],
-        "account.move": ["state", "invoice_user_id", "billing_schedule_id"],
+        "account.move": ["state", "move_type", "invoice_user_id", "billing_schedule_id"],
         "account.account": ["account_type"],
         "res.partner": ["commercial_partner_id"],
     }
@@ -92,7 +93,7 @@ class CrmBillingAgeingReport(models.Model):
             JOIN account_account account ON account.id = aml.account_id
             LEFT JOIN res_partner partner ON partner.id = aml.partner_id
             CROSS JOIN LATERAL (
-                SELECT %(today)s::date - COALESCE(aml.date_maturity, aml.date) AS days
+                SELECT GREATEST(%(today)s::date - COALESCE(aml.date_maturity, aml.date), 0) AS days
             ) overdue
             CROSS JOIN LATERAL (
                 SELECT overdue.days AS days,
@@ -104,6 +105,7 @@ class CrmBillingAgeingReport(models.Model):
                        END AS bucket
             ) age
             WHERE move.state = 'posted'
+              AND move.move_type = 'out_invoice'
               AND account.account_type = 'asset_receivable'
               AND NOT aml.reconciled
               AND aml.amount_residual != 0

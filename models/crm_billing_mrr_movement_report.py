@@ -25,8 +25,10 @@ class CrmBillingMrrMovementReport(models.Model):
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)
-    mrr = fields.Monetary(string="MRR", readonly=True)
-    previous_mrr = fields.Monetary(string="MRR the Month Before", readonly=True)
+    # levels, not movements: a month's MRR added to the next month's means nothing,
+    # so they have no aggregate (the movements below add up across months)
+    mrr = fields.Monetary(string="MRR", readonly=True, aggregator=None)
+    previous_mrr = fields.Monetary(string="MRR the Month Before", readonly=True, aggregator=None)
     new_mrr = fields.Monetary(string="New MRR", readonly=True)
     expansion_mrr = fields.Monetary(string="Expansion MRR", readonly=True)
     contraction_mrr = fields.Monetary(string="Contraction MRR", readonly=True)
