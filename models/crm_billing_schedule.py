@@ -177,8 +177,38 @@ class CrmBillingSchedule(models.Model):
         currency_field="company_currency_id",
         help="Monthly recurring revenue of a running recurring schedule, in company currency.",
     )
+    recurrence_label = fields.Char(
+        string="Billed", compute="_compute_recurrence_label", help="How often it invoices."
+    )
 
     # --- Computes ---
+
+    @api.depends("schedule_type", "rule_type", "interval")
+    def _compute_recurrence_label(self):
+        for schedule in self:
+            schedule.recurrence_label = schedule._get_recurrence_label()
+
+    def _get_recurrence_label(self):
+        """How often this schedule invoices, in words: "Monthly", "Every 2 months"."""
+        self.ensure_one()
+        _ = self.env._
+        if self.schedule_type == "instalment":
+            return _("In instalments")
+        if self.interval == 1:
+            return {
+                "daily": _("Daily"),
+                "weekly": _("Weekly"),
+                "monthly": _("Monthly"),
+                "quarterly": _("Quarterly"),
+                "yearly": _("Yearly"),
+            }[self.rule_type]
+        return {
+            "daily": _("Every %s days", self.interval),
+            "weekly": _("Every %s weeks", self.interval),
+            "monthly": _("Every %s months", self.interval),
+            "quarterly": _("Every %s quarters", self.interval),
+            "yearly": _("Every %s years", self.interval),
+        }[self.rule_type]
 
     @api.depends(
         "state",
@@ -241,12 +271,13 @@ class CrmBillingSchedule(models.Model):
                 monthly, schedule.company_currency_id, schedule.company_id, today
             )
 
-    @api.depends("partner_id", "name")
+    @api.depends("commercial_partner_id", "name")
     def _compute_display_name(self):
+        # named after the customer company, not the contact who receives the invoices
         for schedule in self:
             schedule.display_name = (
-                f"{schedule.name} - {schedule.partner_id.name}"
-                if schedule.partner_id
+                f"{schedule.name} - {schedule.commercial_partner_id.name}"
+                if schedule.commercial_partner_id
                 else schedule.name
             )
 
