@@ -1,5 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from markupsafe import Markup
+
 from odoo import api, fields, models
 
 
@@ -22,9 +24,10 @@ class AccountMove(models.Model):
     billing_period_end = fields.Date(related="billing_period_id.date_end", string="Period To")
 
     def _billing_after_create(self):
-        """Hand posted invoices of auto-sending schedules to Odoo's sending queue:
-        the PDF is rendered and the email sent by account's own cron, outside the
-        billing run."""
+        """Log the new invoices on their schedules, and hand posted invoices of
+        auto-sending schedules to Odoo's sending queue: the PDF is rendered and the
+        email sent by account's own cron, outside the billing run."""
+        self._billing_log_on_schedules()
         to_send = self.filtered(lambda m: m.state == "posted" and m.billing_schedule_id.auto_send)
         if not to_send:
             return
@@ -35,6 +38,24 @@ class AccountMove(models.Model):
             "sending_methods": ["email"],
         }
         self.env.ref("account.ir_cron_account_move_send")._trigger()
+
+    def _billing_log_on_schedules(self):
+        """One chatter message per schedule for all the invoices one run made for
+        it, however many (a catch-up makes several), logged in one batch."""
+        bodies = {}
+        for schedule, invoices in self.grouped("billing_schedule_id").items():
+            if not schedule:
+                continue
+            links = Markup(", ").join(invoice._get_html_link() for invoice in invoices)
+            bodies[schedule.id] = (
+                self.env._("Invoiced: %(invoices)s", invoices=links)
+                if len(invoices) == 1
+                else self.env._(
+                    "%(count)s invoices made: %(invoices)s", count=len(invoices), invoices=links
+                )
+            )
+        if bodies:
+            self.env["crm.billing.schedule"].browse(bodies)._message_log_batch(bodies)
 
     # --- Payment reminders ---
 
