@@ -62,6 +62,7 @@ class SaleOrder(models.Model):
         schedule."""
         self.ensure_one()
         self._check_billable()
+        self._check_billing_unplanned()
         return {
             "type": "ir.actions.act_window",
             "name": _("Bill %s", self.name),
@@ -77,6 +78,66 @@ class SaleOrder(models.Model):
                 raise UserError(_("Order %s is cancelled: it cannot be billed.", order.name))
             if order.state != "sale":
                 raise UserError(_("Confirm quotation %s before billing it.", order.name))
+
+    def _check_billing_unplanned(self):
+        """Opening the Billing Plan on an order whose balance its schedules already
+        bill says so at once, instead of proposing a plan that would be refused."""
+        for order in self:
+            unplanned_recurring = (
+                order._billing_recurring_lines()
+                - order.billing_schedule_ids.filtered(
+                    lambda s: s.state in ("draft", "running", "paused")
+                ).line_ids.sale_line_id
+            )
+            if (
+                not unplanned_recurring
+                and order.currency_id.compare_amounts(order._billing_amount_left(), 0.0) <= 0
+            ):
+                raise UserError(
+                    _(
+                        "Order %s is already fully invoiced: there is nothing left to bill.",
+                        order.name,
+                    )
+                )
+            plans = order._billing_covering_schedules()
+            if plans:
+                raise UserError(
+                    _(
+                        "What is left to bill on order %(order)s is already planned by "
+                        "%(schedules)s: open the schedule to change it.",
+                        order=order.name,
+                        schedules=", ".join(plans.mapped("name")),
+                    )
+                )
+
+    def _billing_covering_schedules(self):
+        """The live billing schedules of this order when, together, they already bill
+        everything left on it: every recurring line is on a recurring schedule and the
+        instalments not yet invoiced add up to what is left to invoice. Empty when
+        something is still unplanned."""
+        self.ensure_one()
+        schedules = self.billing_schedule_ids.filtered(
+            lambda s: s.state in ("draft", "running", "paused")
+        )
+        if not schedules:
+            return schedules
+        recurring = schedules.filtered(lambda s: s.schedule_type == "recurring")
+        if self._billing_recurring_lines() - recurring.line_ids.sale_line_id:
+            return schedules.browse()
+        one_off = self.order_line.filtered(
+            lambda line: (
+                not line.display_type
+                and not line.is_downpayment
+                and not line.product_id.product_tmpl_id.billing_rule_type
+            )
+        )
+        if not one_off:
+            return schedules
+        instalments = (schedules - recurring).line_ids.filtered(lambda line: not line.invoice_id)
+        planned = sum(instalments.mapped("amount"))
+        if self.currency_id.compare_amounts(planned, self._billing_amount_left()) >= 0:
+            return schedules
+        return schedules.browse()
 
     def _billing_order_date(self):
         """The day the order was placed, in the user's time zone."""

@@ -73,6 +73,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
         if not order:
             return vals
         order._check_billable()
+        order._check_billing_unplanned()
         recurring = order._billing_recurring_lines()
         rule_type, interval = order._billing_proposed_recurrence()
         today = fields.Date.context_today(self)
