@@ -34,10 +34,8 @@ class CrmBillingReceiptVerify(http.Controller):
         """Plain strings for the page, never records, so the template cannot leak
         more than these facts."""
         env = request.env
-        values = {"submitted": bool(code), "genuine": False}
-        if not code:
-            return values
-        payment = env["account.payment"].sudo()._crm_billing_find_genuine_receipt(code)
+        values = {"submitted": bool(code), "genuine": False, "code": code}
+        payment = code and env["account.payment"].sudo()._crm_billing_find_genuine_receipt(code)
         if payment:
             values.update(
                 {
@@ -48,4 +46,14 @@ class CrmBillingReceiptVerify(http.Controller):
                     "issuer": payment.company_id.name,
                 }
             )
+        # the page wears the look of the issuer of a genuine receipt, else of the
+        # company that serves the page: nothing about an unknown code is revealed
+        company = payment.company_id if payment else env.company
+        values.update(
+            {
+                "company_id": company.id,
+                "company_name": company.name,
+                "primary_color": company.primary_color or "#714B67",
+            }
+        )
         return values

@@ -128,3 +128,17 @@ class TestReceiptVerify(AccountTestInvoicingCommon, HttpCase):
         response = self.url_open("/billing/receipt/verify")
         self.assertEqual(response.status_code, 200)
         self.assertIn("Enter the verification code", response.text)
+
+    def test_page_wears_the_issuer_look_and_keeps_the_code(self):
+        self.company.primary_color = "#123456"
+        response = self.url_open(VERIFY_URL + self.code)
+        self.assertIn(f"/logo.png?company={self.company.id}", response.text)
+        self.assertIn("--cb-primary: #123456", response.text)
+        # a failed check keeps what was typed, to correct a typo
+        typo = self.code[:-1] + ("A" if self.code[-1] != "A" else "B")
+        response = self.url_open("/billing/receipt/verify", params={"code": typo})
+        self.assertEqual(response.status_code, 404)
+        self.assertIn(f'value="{typo}"', response.text)
+        # ... and says nothing of the company whose receipt it resembles
+        self.assertNotIn(f"/logo.png?company={self.company.id}", response.text)
+        self.assertNotIn("#123456", response.text)
