@@ -616,6 +616,13 @@ class CrmBillingSchedule(models.Model):
         }
         if self.payment_term_id:
             vals["invoice_payment_term_id"] = self.payment_term_id.id
+        elif not partner.commercial_partner_id.with_company(
+            self.company_id
+        ).property_payment_term_id:
+            # without payment terms an invoice is due on its date; left to Odoo, a
+            # period invoiced late (a catch-up, a postpaid period) would fall due on
+            # the day the run made it, and never look overdue
+            vals["invoice_date_due"] = vals["invoice_date"]
         if self.fiscal_position_id:
             vals["fiscal_position_id"] = self.fiscal_position_id.id
         if self.sale_order_id:

@@ -209,3 +209,27 @@ class TestBillingPlanButton(SalesFlowCommon, HttpCase):
             login=self.rep.login,
             timeout=300,
         )
+
+
+@tagged("post_install", "-at_install")
+class TestDueDates(BillingCommon):
+    @freeze_time("2027-04-10")
+    def test_catch_up_invoices_fall_due_on_their_date(self):
+        """Without payment terms an invoice is due on its date: a period invoiced
+        late is overdue at once, and the reminders see it."""
+        schedule = self._create_schedule(date_start=date(2027, 1, 1))
+        schedule.action_start()
+        invoices = schedule.sudo()._generate_invoices().sorted("invoice_date")
+        self.assertEqual(
+            invoices.mapped("invoice_date_due"),
+            [date(2027, 1, 1), date(2027, 2, 1), date(2027, 3, 1), date(2027, 4, 1)],
+        )
+        self.assertEqual(self.customer.billing_overdue_amount, 460.0)
+
+    @freeze_time("2027-04-10")
+    def test_payment_terms_still_apply(self):
+        term = self.env.ref("account.account_payment_term_30days")
+        schedule = self._create_schedule(date_start=date(2027, 3, 1), payment_term_id=term.id)
+        schedule.action_start()
+        invoices = schedule.sudo()._generate_invoices().sorted("invoice_date")
+        self.assertEqual(invoices.mapped("invoice_date_due"), [date(2027, 3, 31), date(2027, 5, 1)])
