@@ -1,5 +1,6 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -92,16 +93,23 @@ class AccountMove(models.Model):
     # --- Demo data ---
 
     @api.model
-    def _billing_demo_register_payments(self, schedule_xmlids):
-        """Demo data only: pay the oldest posted invoice of each schedule in full,
-        so that the demo database has payments and receipts to show."""
+    def _billing_demo_register_payments(self, schedule_xmlids, index=0, ratio=1.0, days_late=0):
+        """Demo data only: pay the ``index``-th posted invoice (oldest first) of each
+        schedule, ``ratio`` of it, ``days_late`` days after its due date, so that the
+        demo database has full, partial and late payments and their receipts."""
         Register = self.env["account.payment.register"]
         for xmlid in schedule_xmlids:
             schedule = self.env.ref(xmlid)
-            invoice = schedule.invoice_ids.filtered(lambda m: m.state == "posted").sorted(
+            invoices = schedule.invoice_ids.filtered(lambda m: m.state == "posted").sorted(
                 "invoice_date"
-            )[:1]
-            if invoice:
-                Register.with_context(active_model="account.move", active_ids=invoice.ids).create(
-                    {"payment_date": invoice.invoice_date}
-                )._create_payments()
+            )
+            if len(invoices) <= index:
+                continue
+            invoice = invoices[index]
+            Register.with_context(active_model="account.move", active_ids=invoice.ids).create(
+                {
+                    "payment_date": invoice.invoice_date_due + relativedelta(days=days_late),
+                    "amount": invoice.currency_id.round(invoice.amount_residual * ratio),
+                    "payment_difference_handling": "open",
+                }
+            )._create_payments()
