@@ -11,15 +11,23 @@ class SaleOrder(models.Model):
         "crm.billing.schedule", "sale_order_id", string="Billing Schedules"
     )
     billing_schedule_count = fields.Integer(compute="_compute_billing_schedule_count")
+    billing_plan_active = fields.Boolean(
+        compute="_compute_billing_schedule_count",
+        help="A billing schedule of this order is running (or about to): it does the invoicing.",
+    )
 
     def _compute_billing_schedule_count(self):
-        counts = dict(
-            self.env["crm.billing.schedule"]._read_group(
-                [("sale_order_id", "in", self.ids)], ["sale_order_id"], ["__count"]
-            )
-        )
+        counts = {}
+        live = set()
+        for order, state, count in self.env["crm.billing.schedule"]._read_group(
+            [("sale_order_id", "in", self.ids)], ["sale_order_id", "state"], ["__count"]
+        ):
+            counts[order] = counts.get(order, 0) + count
+            if state in ("draft", "running", "paused"):
+                live.add(order)
         for order in self:
             order.billing_schedule_count = counts.get(order, 0)
+            order.billing_plan_active = order in live
 
     def _prepare_billing_schedule_vals(self, lines=None):
         """Values of a recurring schedule invoicing ``lines`` (all product lines by

@@ -146,6 +146,7 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
         response = self._get("/my/billing")
         self.assertEqual(response.status_code, 200)
         self._assert_shows_a_not_b(response.text)
+        self.assertIn("<title>Billing Schedules</title>", response.text)
         self.assertNotIn(self.draft_a.name, response.text)
         self.assertIn(self.schedule_a.access_url, response.text)
         # next invoice date and amount per period
@@ -176,6 +177,9 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
         response = self._get(self.schedule_a.access_url)
         self.assertEqual(response.status_code, 200)
         text = response.text
+        self.assertIn(
+            f"<title>{self.schedule_a.name} - {self.schedule_a.recurrence_label}</title>", text
+        )
         self._assert_shows_a_not_b(text)
         periods = self.schedule_a.period_ids
         self.assertEqual(len(periods), 3)  # two months back, last month, this month

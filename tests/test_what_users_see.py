@@ -233,3 +233,20 @@ class TestDueDates(BillingCommon):
         schedule.action_start()
         invoices = schedule.sudo()._generate_invoices().sorted("invoice_date")
         self.assertEqual(invoices.mapped("invoice_date_due"), [date(2027, 3, 31), date(2027, 5, 1)])
+
+
+@tagged("post_install", "-at_install")
+class TestOrderButtons(SalesFlowCommon):
+    @freeze_time("2027-01-31 10:00:00")
+    def test_create_invoice_steps_aside_for_a_plan(self):
+        order = self._order()
+        self.assertFalse(order.billing_plan_active)
+        self._plan(order, [(date(2027, 1, 31), 30.0), (date(2027, 3, 1), 70.0)])
+        order.invalidate_recordset()
+        self.assertTrue(order.billing_plan_active)
+        self.assertEqual(order.billing_schedule_count, 1)
+        arch = order.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('id="create_invoice_billing_plan"', arch)
+        order.billing_schedule_ids.action_cancel()
+        order.invalidate_recordset()
+        self.assertFalse(order.billing_plan_active)
