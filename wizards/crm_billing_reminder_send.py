@@ -59,11 +59,14 @@ class CrmBillingReminderSend(models.TransientModel):
         """The customers and invoices chosen must be readable by the user; an empty
         choice means every customer for billing managers and accountants only."""
         self.ensure_one()
-        for records in (self.partner_ids, self.invoice_ids):
+        # read as superuser: a billing user without Invoicing cannot even read the
+        # (empty) invoice field; the check itself is made as the user
+        wizard = self.sudo()
+        for records in (wizard.partner_ids, wizard.invoice_ids):
             if records:
-                records.check_access("read")
+                records.with_env(self.env).check_access("read")
         if (
-            not (self.partner_ids or self.invoice_ids)
+            not (wizard.partner_ids or wizard.invoice_ids)
             and not self.env["crm.billing.schedule"]._billing_may_post()
         ):
             raise UserError(
