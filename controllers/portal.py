@@ -6,12 +6,22 @@ from odoo import _, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.fields import Domain
 from odoo.http import content_disposition, request
+from odoo.tools import consteq
 from odoo.tools.safe_eval import safe_eval, time
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 RECEIPT_REPORT_XMLID = "crm_billing.action_report_receipt"
+
+
+class BillingBackendRedirect(Exception):
+    """An internal user asked for a portal page: the backend shows the record,
+    under the user's own access rules."""
+
+    def __init__(self, url):
+        super().__init__(url)
+        self.url = url
 
 
 class CrmBillingPortal(CustomerPortal):
@@ -112,21 +122,61 @@ class CrmBillingPortal(CustomerPortal):
         )
         return request.render("crm_billing.portal_my_billing_schedules", values)
 
+    def _billing_schedule_check_access(self, schedule_id, access_token=None):
+        """The schedule (as superuser) when the visitor may see it in the portal.
+
+        A valid access token opens a started schedule to whoever holds it. Without
+        one, a portal user sees the started schedules of its commercial entity, as
+        the record rules let it (``_document_check_access``). Drafts are the
+        seller's work in progress, never shown. Internal users have the backend,
+        under their own rules: :class:`BillingBackendRedirect` sends them there."""
+        schedule_sudo = request.env["crm.billing.schedule"].sudo().browse(schedule_id).exists()
+        if not schedule_sudo or schedule_sudo.state == "draft":
+            raise MissingError(_("This document does not exist."))
+        token_valid = bool(
+            access_token
+            and schedule_sudo.access_token
+            and consteq(schedule_sudo.access_token, access_token)
+        )
+        user = request.env.user
+        if not token_valid and not user._is_public() and not user.share:
+            raise BillingBackendRedirect(f"/odoo/crm.billing.schedule/{schedule_sudo.id}")
+        schedule_sudo = self._document_check_access(
+            "crm.billing.schedule", schedule_id, access_token if token_valid else None
+        )
+        if not token_valid and (
+            schedule_sudo.partner_id.commercial_partner_id != user.commercial_partner_id
+        ):
+            raise AccessError(_("This document is not yours."))
+        return schedule_sudo
+
     @http.route(["/my/billing/<int:schedule_id>"], type="http", auth="public", website=True)
     def portal_my_billing_schedule(self, schedule_id, access_token=None, **kw):
         try:
-            schedule_sudo = self._document_check_access(
-                "crm.billing.schedule", schedule_id, access_token
-            )
+            schedule_sudo = self._billing_schedule_check_access(schedule_id, access_token)
+        except BillingBackendRedirect as backend:
+            return request.redirect(backend.url)
         except (AccessError, MissingError):
             return request.redirect("/my")
         values = self._billing_schedule_get_page_view_values(schedule_sudo, access_token, **kw)
         return request.render("crm_billing.portal_my_billing_schedule", values)
 
+    def _billing_schedule_invoices(self, schedule_sudo):
+        """Posted invoices and credit notes of the schedule made out to its customer:
+        an invoice of anyone else linked to it is never shown."""
+        customer = schedule_sudo.partner_id.commercial_partner_id
+        return schedule_sudo.invoice_ids.filtered(
+            lambda m: (
+                m.state == "posted"
+                and m.move_type in ("out_invoice", "out_refund")
+                and m.commercial_partner_id == customer
+            )
+        )
+
     def _billing_schedule_get_page_view_values(self, schedule_sudo, access_token, **kwargs):
-        invoices = schedule_sudo.invoice_ids.filtered(
-            lambda m: m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
-        ).sorted(lambda m: (m.invoice_date or m.date, m.id), reverse=True)
+        invoices = self._billing_schedule_invoices(schedule_sudo).sorted(
+            lambda m: (m.invoice_date or m.date, m.id), reverse=True
+        )
         payments = self._billing_schedule_payments(invoices)
         values = {
             "page_name": "billing_schedule",
@@ -147,9 +197,13 @@ class CrmBillingPortal(CustomerPortal):
         if not invoices:
             return request.env["account.payment"].sudo()
         payments = invoices._get_reconciled_payments() | invoices.matched_payment_ids
-        return payments.filtered(lambda p: p.state in ("in_process", "paid")).sorted(
-            lambda p: (p.date, p.id), reverse=True
-        )
+        customers = invoices.commercial_partner_id
+        return payments.filtered(
+            lambda p: (
+                p.state in ("in_process", "paid")
+                and p.partner_id.commercial_partner_id in customers
+            )
+        ).sorted(lambda p: (p.date, p.id), reverse=True)
 
     def _billing_receipt_report(self):
         """The receipt report when it is installed, else None."""
@@ -166,13 +220,13 @@ class CrmBillingPortal(CustomerPortal):
         """Download the receipt of a payment of this schedule's invoices, once access
         to the schedule is proven (record rules or its access token)."""
         try:
-            schedule_sudo = self._document_check_access(
-                "crm.billing.schedule", schedule_id, access_token
-            )
+            schedule_sudo = self._billing_schedule_check_access(schedule_id, access_token)
+        except BillingBackendRedirect:
+            return request.redirect(f"/odoo/account.payment/{payment_id}")
         except (AccessError, MissingError):
             return request.redirect("/my")
         report = self._billing_receipt_report()
-        invoices = schedule_sudo.invoice_ids.filtered(lambda m: m.state == "posted")
+        invoices = self._billing_schedule_invoices(schedule_sudo)
         payment_sudo = self._billing_schedule_payments(invoices).filtered(
             lambda p: p.id == payment_id
         )

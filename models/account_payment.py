@@ -6,7 +6,7 @@ import hmac
 import re
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_repr
 
 RECEIPT_SEQUENCE_CODE = "crm.billing.receipt"
@@ -15,6 +15,12 @@ RECEIPT_VERIFY_PATH = "/billing/receipt/verify/"
 # 20 bytes of HMAC-SHA256 are 160 bits: 32 base32 characters, no padding
 RECEIPT_CODE_BYTES = 20
 RECEIPT_CODE_RE = re.compile(r"^[A-Z2-7]{32}$")
+#: written by the receipt code only, never by a client
+RECEIPT_FIELDS = ("receipt_number", "receipt_print_count", "receipt_verification_code")
+#: context key under which the receipt code writes them
+RECEIPT_ISSUING_KEY = "crm_billing_receipt_issuing"
+#: context key of the Send Receipt window: what it renders is not a print
+RECEIPT_NO_PRINT_KEY = "crm_billing_receipt_no_print"
 
 
 class AccountPayment(models.Model):
@@ -40,6 +46,37 @@ class AccountPayment(models.Model):
         help="Printed on the receipt: anyone holding it can check it is genuine "
         "on the public verification page.",
     )
+
+    _receipt_number_unique = models.Constraint(
+        "UNIQUE(company_id, receipt_number)",
+        "This receipt number is already used in the company.",
+    )
+
+    # --- Receipt fields belong to the receipt code ---
+
+    @api.model
+    def _crm_billing_check_receipt_fields(self, vals):
+        if not self.env.context.get(RECEIPT_ISSUING_KEY) and set(RECEIPT_FIELDS) & set(vals):
+            raise AccessError(
+                _(
+                    "A receipt's number, verification code and print count are given when "
+                    "it is printed; they cannot be set by hand."
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._crm_billing_check_receipt_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._crm_billing_check_receipt_fields(vals)
+        return super().write(vals)
+
+    def _crm_billing_receipt_writer(self):
+        """These payments as the receipt code writes them."""
+        return self.sudo().with_context(**{RECEIPT_ISSUING_KEY: True})
 
     # --- Receipt issuing ---
 
@@ -78,22 +115,46 @@ class AccountPayment(models.Model):
             )
 
     @api.model
-    def _crm_billing_receipt_sequence(self, company):
-        """The company's receipt sequence, created the first time it is needed."""
+    def _crm_billing_prepare_receipt_sequence_vals(self, company):
+        return {
+            "name": _("Receipts (%s)", company.name),
+            "code": RECEIPT_SEQUENCE_CODE,
+            "prefix": "RCPT/%(range_year)s/",
+            "padding": 5,
+            "use_date_range": True,
+            # numbers of legal documents have no gaps
+            "implementation": "no_gap",
+            "company_id": company.id,
+        }
+
+    @api.model
+    def _crm_billing_create_receipt_sequences(self, companies=None):
+        """Give each company its receipt sequence (at install and when a company is
+        created), so that two first prints never race to create it."""
+        companies = self.env["res.company"].sudo().search([]) if companies is None else companies
         Sequence = self.env["ir.sequence"].sudo()
-        sequence = Sequence.search(
-            [("code", "=", RECEIPT_SEQUENCE_CODE), ("company_id", "=", company.id)], limit=1
+        existing = Sequence.search(
+            [("code", "=", RECEIPT_SEQUENCE_CODE), ("company_id", "in", companies.ids)]
         )
+        existing.filtered(lambda seq: seq.implementation != "no_gap").implementation = "no_gap"
+        missing = companies - existing.company_id
+        return Sequence.create(
+            [self._crm_billing_prepare_receipt_sequence_vals(company) for company in missing]
+        )
+
+    @api.model
+    def _crm_billing_receipt_sequence(self, company):
+        """The company's receipt sequence. Made at install and with each company; a
+        missing one is created under a lock on the company, so never twice."""
+        Sequence = self.env["ir.sequence"].sudo()
+        domain = [("code", "=", RECEIPT_SEQUENCE_CODE), ("company_id", "=", company.id)]
+        sequence = Sequence.search(domain, limit=1)
         if not sequence:
-            sequence = Sequence.create(
-                {
-                    "name": _("Receipts (%s)", company.name),
-                    "code": RECEIPT_SEQUENCE_CODE,
-                    "prefix": "RCPT/%(range_year)s/",
-                    "padding": 5,
-                    "use_date_range": True,
-                    "company_id": company.id,
-                }
+            self.env.cr.execute(
+                SQL("SELECT id FROM res_company WHERE id = %s FOR NO KEY UPDATE", company.id)
+            )
+            sequence = Sequence.search(domain, limit=1) or (
+                self._crm_billing_create_receipt_sequences(company)
             )
         return sequence
 
@@ -107,15 +168,33 @@ class AccountPayment(models.Model):
             sequence = self._crm_billing_receipt_sequence(company)
             for payment in payments.sorted(lambda p: (p.date, p.id)):
                 number = sequence._next(sequence_date=payment.date)
-                payment.sudo().receipt_number = number
-                payment.sudo().receipt_verification_code = (
-                    payment._crm_billing_compute_verification_code()
+                writer = payment._crm_billing_receipt_writer()
+                writer.receipt_number = number
+                writer.receipt_verification_code = payment._crm_billing_compute_verification_code()
+        # a payment reset to draft, changed and posted again vouches for other facts:
+        # its receipt gets a new code, and the old one no longer verifies
+        for payment in self - to_number:
+            code = payment._crm_billing_compute_verification_code()
+            if code != payment.receipt_verification_code:
+                payment._crm_billing_receipt_writer().receipt_verification_code = code
+                payment._message_log(
+                    body=_(
+                        "Receipt %s changed since it was issued: it carries a new "
+                        "verification code, and copies printed before no longer verify.",
+                        payment.receipt_number,
+                    )
                 )
 
     def _crm_billing_register_receipt_print(self):
         """Record one print of these receipts: the first print numbers the receipt,
         every later one is counted and marked as a copy."""
         self._crm_billing_assign_receipt_number()
+        if self.env.context.get(RECEIPT_NO_PRINT_KEY):
+            return
+        self._crm_billing_count_receipt_print()
+
+    def _crm_billing_count_receipt_print(self):
+        """Count one print of each of these (numbered) receipts."""
         self.env.cr.execute(
             SQL(
                 "UPDATE account_payment SET receipt_print_count = COALESCE(receipt_print_count, 0) + 1"
@@ -133,12 +212,15 @@ class AccountPayment(models.Model):
         currency = self.currency_id
         return "|".join(
             [
-                "crm_billing.receipt.v1",
+                "crm_billing.receipt.v2",
                 self.receipt_number or "",
                 fields.Date.to_string(self.date) or "",
                 float_repr(currency.round(self.amount), currency.decimal_places),
                 currency.name or "",
                 str(self.company_id.id),
+                # the payer: the receipt of a payment moved to another customer
+                # is not genuine any more
+                str(self.partner_id.id),
             ]
         )
 
@@ -247,6 +329,8 @@ class AccountPayment(models.Model):
             "default_template_id": template.id if template else False,
             "default_composition_mode": "comment" if len(self) == 1 else "mass_mail",
             "default_email_layout_xmlid": "mail.mail_notification_light",
+            # the window renders the receipt to attach it: a print only once sent
+            RECEIPT_NO_PRINT_KEY: True,
         }
         return {
             "name": _("Send Receipt"),

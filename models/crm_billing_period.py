@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class CrmBillingPeriod(models.Model):
@@ -40,6 +41,36 @@ class CrmBillingPeriod(models.Model):
         "UNIQUE(schedule_id, date_start)",
         "This period of the schedule is already invoiced.",
     )
+
+    #: what says which period was invoiced: set once, by the billing run
+    _FROZEN = ("schedule_id", "date_start", "date_end", "invoice_date", "factor")
+
+    def write(self, vals):
+        frozen = [name for name in self._FROZEN if name in vals]
+        for period in self if frozen or "invoice_id" in vals else ():
+            if frozen or (period.invoice_id and vals["invoice_id"] != period.invoice_id.id):
+                raise UserError(
+                    _(
+                        "Period %s is invoiced: it can no longer change.",
+                        period.display_name,
+                    )
+                )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        """A period is the proof that it was invoiced: deleted, it would be invoiced
+        again. Only a period whose invoice was cancelled or deleted may go."""
+        standing = self.sudo().filtered(lambda p: p.invoice_id and p.invoice_id.state != "cancel")
+        if standing:
+            raise UserError(
+                _(
+                    "Period %(period)s is invoiced by %(invoice)s: it cannot be deleted. "
+                    "Cancel the invoice first.",
+                    period=standing[0].display_name,
+                    invoice=standing[0].invoice_id.sudo().display_name,
+                )
+            )
 
     def _compute_display_name(self):
         for period in self:

@@ -11,6 +11,8 @@ from odoo.exceptions import UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount, split_every
 
+from .crm_billing_schedule import _is_transaction_failure
+
 _logger = logging.getLogger(__name__)
 
 #: what one customer is about to receive: the level of the reminder, the invoices it
@@ -26,6 +28,8 @@ class CrmBillingReminder(models.Model):
 
     #: customers reminded per committed batch by the cron
     _CRON_BATCH_SIZE = 100
+    #: times the run tries a batch again after a serialization failure or deadlock
+    _CRON_RETRIES = 3
 
     partner_id = fields.Many2one(
         "res.partner", string="Customer", required=True, readonly=True, index=True
@@ -532,7 +536,9 @@ class CrmBillingReminder(models.Model):
                     with self.env.cr.savepoint():
                         reminders |= Reminder._send_plan(plan, today, manual=manual)
                 except Exception as error:
-                    if raise_errors:
+                    # a serialization failure dooms the whole transaction: the run
+                    # retries it, it is no reason to skip this customer
+                    if raise_errors or _is_transaction_failure(error):
                         raise
                     Reminder._log_reminder_failure(plan.partner, error)
         return reminders.sudo(self.env.su)
@@ -568,10 +574,10 @@ class CrmBillingReminder(models.Model):
             partners = Reminder.with_company(company)._get_partners_to_remind(today)
             work += [(company, batch) for batch in split_every(batch_size, partners.ids, list)]
         remaining = sum(len(batch) for _company, batch in work)
+        # commit the default levels: a batch retried after a rollback needs them
+        Cron._commit_progress(0, remaining=remaining)
         for company, batch in work:
-            reminders = Reminder._send_reminders(
-                partners=Reminder.env["res.partner"].browse(batch), today=today, companies=company
-            )
+            reminders = Reminder._send_reminders_retrying(batch, today, company)
             remaining -= len(batch)
             _logger.info(
                 "Payment reminders: %d sent for %d customers of %s",
@@ -583,6 +589,29 @@ class CrmBillingReminder(models.Model):
                 break
             Reminder.env.invalidate_all()
         return True
+
+    @api.model
+    def _send_reminders_retrying(self, partner_ids, today, company):
+        """One batch of the run. A serialization failure or a deadlock (another
+        worker, a user paying an invoice) rolls the batch back, and it is tried
+        again on a fresh snapshot, as the invoicing run does; earlier batches are
+        already committed."""
+        for attempt in range(1, self._CRON_RETRIES + 1):
+            try:
+                with self.env.cr.savepoint():
+                    return self._send_reminders(
+                        partners=self.env["res.partner"].browse(partner_ids),
+                        today=today,
+                        companies=company,
+                    )
+            except Exception as error:
+                if not _is_transaction_failure(error) or attempt == self._CRON_RETRIES:
+                    raise
+                _logger.info("Payment reminders: batch retried after %s", error)
+                # a fresh snapshot: what the other transaction committed is now seen
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+        return self.browse()
 
     # --- Actions ---
 

@@ -6,7 +6,7 @@ import psycopg2
 from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from . import billing_period_math as period_math
@@ -29,6 +29,10 @@ class CrmBillingSchedule(models.Model):
 
     #: schedules claimed and invoiced per committed batch by the cron
     _CRON_BATCH_SIZE = 100
+    #: periods of one schedule invoiced per run at most, unless the system parameter
+    #: ``crm_billing.max_periods_per_run`` says otherwise: a schedule backdated by
+    #: years catches up over several runs instead of holding one batch for hours
+    _MAX_PERIODS_PER_RUN = 100
 
     name = fields.Char(
         string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram"
@@ -125,12 +129,16 @@ class CrmBillingSchedule(models.Model):
         help="When the end date falls inside a period, invoice only the days covered.",
     )
     auto_post = fields.Boolean(
-        string="Post Invoices", default=True, help="Post the invoices as soon as they are created."
+        string="Post Invoices",
+        default=lambda self: self._billing_may_post(),
+        help="Post the invoices as soon as they are created. Needs Invoicing rights "
+        "(or Billing Manager) to switch on.",
     )
     auto_send = fields.Boolean(
         string="Send Invoices",
         help="Email posted invoices to the customer, with the PDF attached, "
-        "through Odoo's invoice sending queue.",
+        "through Odoo's invoice sending queue. Needs Invoicing rights (or Billing "
+        "Manager) to switch on.",
     )
     journal_id = fields.Many2one(
         "account.journal",
@@ -363,7 +371,9 @@ class CrmBillingSchedule(models.Model):
                 vals["name"] = sequence.with_company(company).next_by_code(
                     "crm.billing.schedule"
                 ) or _("New")
-        return super().create(vals_list)
+        schedules = super().create(vals_list)
+        schedules.filtered(lambda s: s.auto_post or s.auto_send)._check_may_post()
+        return schedules
 
     #: fields that shape the invoiced periods, frozen once a period is invoiced
     _FROZEN_WHEN_INVOICED = (
@@ -379,6 +389,8 @@ class CrmBillingSchedule(models.Model):
     )
 
     def write(self, vals):
+        if vals.get("auto_post") or vals.get("auto_send"):
+            self._check_may_post()
         frozen = [name for name in self._FROZEN_WHEN_INVOICED if name in vals]
         for schedule in self.filtered("period_ids") if frozen else ():
             for name in frozen:
@@ -408,6 +420,33 @@ class CrmBillingSchedule(models.Model):
                     )
                 )
 
+    # --- Rights ---
+
+    @api.model
+    def _billing_may_post(self):
+        """Whether the current user may have invoices posted and sent: Invoicing
+        rights or Billing Manager, as Odoo asks of whoever posts an invoice."""
+        user = self.env.user
+        return (
+            self.env.su
+            or user.has_group("account.group_account_invoice")
+            or user.has_group("crm_billing.group_billing_manager")
+        )
+
+    def _check_may_post(self):
+        """Refuse a user without the right to post invoices switching automatic
+        posting or sending on, or starting a schedule that has them on: the nightly
+        run would post and send for him."""
+        if self and not self._billing_may_post():
+            raise AccessError(
+                _(
+                    "Only users with Invoicing rights (or Billing Managers) may have the "
+                    "invoices of schedule %s posted or sent automatically: switch "
+                    "'Post Invoices' and 'Send Invoices' off, or ask your accountant.",
+                    self[0].name,
+                )
+            )
+
     # --- Actions ---
 
     def action_start(self):
@@ -422,6 +461,7 @@ class CrmBillingSchedule(models.Model):
             if schedule.state != "draft":
                 raise UserError(_("Only a draft schedule can start (%s is not).", schedule.name))
             schedule._check_ready()
+        self.filtered(lambda s: s.auto_post or s.auto_send)._check_may_post()
         self.state = "running"
         return True
 
@@ -438,6 +478,7 @@ class CrmBillingSchedule(models.Model):
         not_paused = self.filtered(lambda s: s.state != "paused")
         if not_paused:
             raise UserError(_("Only a paused schedule can resume (%s is not).", not_paused[0].name))
+        self.filtered(lambda s: s.auto_post or s.auto_send)._check_may_post()
         self.state = "running"
         return True
 
@@ -557,9 +598,23 @@ class CrmBillingSchedule(models.Model):
                 return period
         return None
 
-    def _due_periods(self, today):
-        """Every period of this schedule that should be invoiced by ``today`` and is not."""
+    @api.model
+    def _max_periods_per_run(self):
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("crm_billing.max_periods_per_run", self._MAX_PERIODS_PER_RUN)
+        )
+        try:
+            return max(int(value), 1)
+        except (TypeError, ValueError):
+            return self._MAX_PERIODS_PER_RUN
+
+    def _due_periods(self, today, limit=None):
+        """The periods of this schedule that should be invoiced by ``today`` and are
+        not, oldest first, at most ``limit`` of them (the run's bound by default)."""
         self.ensure_one()
+        limit = limit or self._max_periods_per_run()
         invoiced = set(self.period_ids.mapped("date_start"))
         if self.schedule_type == "instalment":
             candidates = self._instalment_periods()
@@ -574,7 +629,7 @@ class CrmBillingSchedule(models.Model):
             p
             for p in candidates
             if p.date_start not in invoiced and self._period_invoice_date(p) <= today
-        ]
+        ][:limit]
 
     # --- Invoicing ---
 
@@ -736,7 +791,7 @@ class CrmBillingSchedule(models.Model):
                 if schedule.schedule_type == "instalment":
                     schedule.line_ids.filtered(
                         lambda line, day=period.date_start: line.date == day
-                    ).invoice_id = invoice
+                    ).sudo().invoice_id = invoice
             new_invoices.filtered(lambda m: m.billing_schedule_id.auto_post).action_post()
             invoices |= new_invoices
         running._check_done()
@@ -783,10 +838,12 @@ class CrmBillingSchedule(models.Model):
         if exclude_ids:
             domain = [*domain, ("id", "not in", list(exclude_ids))]
         query = self.sudo()._search(domain, order="id", limit=limit)
-        self.env.cr.execute(
+        # execute_query flushes what the query reads first: schedules started
+        # earlier in this transaction (a script, a server action) are seen
+        rows = self.env.execute_query(
             SQL("%s FOR NO KEY UPDATE OF crm_billing_schedule SKIP LOCKED", query.select())
         )
-        return self.browse(row[0] for row in self.env.cr.fetchall())
+        return self.browse(row[0] for row in rows)
 
     @api.model
     def _cron_generate_invoices(self, batch_size=None):
@@ -959,7 +1016,7 @@ class CrmBillingSchedule(models.Model):
                 .create(self._prepare_period_vals(period, invoice))
             )
             invoice_sudo.billing_period_id = period_record
-            lines.invoice_id = invoice
+            lines.sudo().invoice_id = invoice
             invoices |= invoice
         if self.auto_post:
             invoices.sudo().action_post()

@@ -1,7 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class CrmBillingScheduleLine(models.Model):
@@ -74,6 +74,116 @@ class CrmBillingScheduleLine(models.Model):
         self.tax_ids = product.taxes_id._filter_taxes_by_company(
             self.schedule_id.company_id or self.env.company
         )
+
+    # --- Invoiced lines are history ---
+
+    #: what an invoiced line billed: it can no longer change
+    _FROZEN_WHEN_INVOICED = (
+        "schedule_id",
+        "product_id",
+        "quantity",
+        "price_unit",
+        "discount",
+        "tax_ids",
+        "date",
+        "percent",
+        "amount",
+        "sale_line_id",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_date_not_invoiced()
+        return lines
+
+    def write(self, vals):
+        if "invoice_id" in vals and not self.env.su:
+            raise UserError(_("The invoice of a schedule line is set by the billing run only."))
+        frozen = [name for name in self._FROZEN_WHEN_INVOICED if name in vals]
+        if frozen:
+            for line in self.filtered("invoice_id"):
+                for name in frozen:
+                    field = self._fields[name]
+                    new = field.convert_to_record(field.convert_to_cache(vals[name], line), line)
+                    if line[name] != new:
+                        raise UserError(
+                            _(
+                                "Line %(line)s of schedule %(schedule)s is invoiced "
+                                "(%(invoice)s): its %(field)s can no longer change.",
+                                line=line.name,
+                                schedule=line.schedule_id.name,
+                                invoice=line.invoice_id.sudo().display_name,
+                                field=field.string,
+                            )
+                        )
+        result = super().write(vals)
+        if "date" in vals:
+            self._check_date_not_invoiced()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        invoiced = self.filtered("invoice_id")
+        if invoiced:
+            raise UserError(
+                _(
+                    "Line %(line)s of schedule %(schedule)s is invoiced: it cannot be deleted.",
+                    line=invoiced[0].name,
+                    schedule=invoiced[0].schedule_id.name,
+                )
+            )
+
+    def _check_date_not_invoiced(self):
+        """An instalment not yet invoiced cannot fall on the day of one already
+        invoiced: that day's period is taken, and the instalment would be skipped."""
+        for line in self.filtered(lambda line: line.date and not line.invoice_id):
+            if line.date in line.schedule_id.sudo().period_ids.mapped("date_start"):
+                raise ValidationError(
+                    _(
+                        "Schedule %(schedule)s already invoiced its instalment of %(date)s: "
+                        "give instalment %(line)s another day.",
+                        schedule=line.schedule_id.name,
+                        date=line.date,
+                        line=line.name,
+                    )
+                )
+
+    @api.constrains("sale_line_id", "schedule_id")
+    def _check_sale_line_billed_once(self):
+        """An order line is billed by one open recurring schedule at a time."""
+        lines = self.filtered(
+            lambda line: (
+                line.sale_line_id
+                and line.schedule_id.schedule_type == "recurring"
+                and line.schedule_id.state not in ("done", "cancelled")
+            )
+        )
+        if not lines:
+            return
+        others = (
+            self.sudo()
+            .search(
+                [
+                    ("sale_line_id", "in", lines.sale_line_id.ids),
+                    ("schedule_id.schedule_type", "=", "recurring"),
+                    ("schedule_id.state", "not in", ("done", "cancelled")),
+                    ("id", "not in", lines.ids),
+                ]
+            )
+            .grouped("sale_line_id")
+        )
+        for line in lines:
+            other = others.get(line.sale_line_id.sudo())
+            if other and other.schedule_id - line.schedule_id:
+                raise ValidationError(
+                    _(
+                        "Order line %(line)s is already billed by recurring schedule "
+                        "%(schedule)s: cancel that schedule before billing the line again.",
+                        line=line.sale_line_id.sudo().display_name,
+                        schedule=(other.schedule_id - line.schedule_id)[0].name,
+                    )
+                )
 
     @api.constrains("discount")
     def _check_discount(self):

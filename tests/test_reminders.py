@@ -163,7 +163,8 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
             company_id=self.company.id,
             company_ids=[Command.set(self.company.ids)],
         )
-        self._invoice(100.00, "2027-01-01")
+        # a billing user sees the reminders of his own invoices, as sale's own documents
+        self._invoice(100.00, "2027-01-01").invoice_user_id = rep
         reminder = self._run("2027-01-08")
         self.assertEqual(self.Reminder.with_user(rep).search([]), reminder.with_user(rep))
         self.assertEqual(self.level_first.with_user(rep).days, 7)

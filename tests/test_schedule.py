@@ -309,6 +309,8 @@ class TestAccess(BillingCommon):
         self.assertTrue(accountant.has_group("crm_billing.group_billing_manager"))
 
     def test_sales_rep(self):
+        # his own schedule: a rep with own documents only sees no other's
+        self.schedule.user_id = self.rep
         Schedule = self.Schedule.with_user(self.rep)
         self.assertEqual(Schedule.search([("id", "=", self.schedule.id)]), self.schedule)
         mine = Schedule.create(

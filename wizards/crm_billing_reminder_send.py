@@ -37,6 +37,42 @@ class CrmBillingReminderSend(models.TransientModel):
     # rendered by the level's template, which is sanitized when it is saved
     preview_body = fields.Html(string="Message", readonly=True, sanitize=False)
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Whatever a client sends, a reminder sent by hand is sent today, for
+        customers and invoices the user may open."""
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            vals["date"] = today
+        wizards = super().create(vals_list)
+        for wizard in wizards:
+            wizard._check_scope()
+        return wizards
+
+    def write(self, vals):
+        # the preview fills the other fields; the scope and the day are set once
+        if {"date", "partner_ids", "invoice_ids"} & set(vals):
+            raise UserError(_("Open the reminder window again to remind other customers."))
+        return super().write(vals)
+
+    def _check_scope(self):
+        """The customers and invoices chosen must be readable by the user; an empty
+        choice means every customer for billing managers and accountants only."""
+        self.ensure_one()
+        # read as superuser: a billing user without Invoicing cannot even read the
+        # (empty) invoice field; the check itself is made as the user
+        wizard = self.sudo()
+        for records in (wizard.partner_ids, wizard.invoice_ids):
+            if records:
+                records.with_env(self.env).check_access("read")
+        if (
+            not (wizard.partner_ids or wizard.invoice_ids)
+            and not self.env["crm.billing.schedule"]._billing_may_post()
+        ):
+            raise UserError(
+                _("Choose the customers or the invoices to remind: open this from them.")
+            )
+
     @api.model
     def _action_open(self, partners=None, invoices=None):
         """Open the wizard with the preview of what would be sent now."""
@@ -88,7 +124,7 @@ class CrmBillingReminderSend(models.TransientModel):
             company_reminder = Reminder.with_company(company)
             plans += [
                 (company_reminder, plan)
-                for plan in company_reminder._plan_reminders(self.date, **self._get_scope())
+                for plan in company_reminder._plan_reminders(self._get_today(), **self._get_scope())
             ]
         return plans
 
@@ -127,12 +163,17 @@ class CrmBillingReminderSend(models.TransientModel):
             "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
         ) % (_("Customer"), _("Level"), _("Invoices"), _("Amount Due"), rows)
 
+    def _get_today(self):
+        """Today in the user's time zone: manual sending never takes its day from
+        the record, which a client could have written."""
+        return fields.Date.context_today(self)
+
     def _render_plan_preview(self, Reminder, plan):
         """The message one customer would receive, rendered on a reminder made for the
         occasion and rolled back: the preview sends and keeps nothing."""
         with contextlib.closing(self.env.cr.savepoint()):
             reminder = Reminder.create(
-                Reminder._prepare_reminder_vals(plan, self.date, manual=True)
+                Reminder._prepare_reminder_vals(plan, self._get_today(), manual=True)
             )
             return self._render_reminder_preview(reminder)
 
@@ -162,8 +203,9 @@ class CrmBillingReminderSend(models.TransientModel):
 
     def action_send(self):
         self.ensure_one()
+        self._check_scope()
         reminders = self.env["crm.billing.reminder"]._send_reminders(
-            today=self.date,
+            today=self._get_today(),
             companies=self._get_companies(),
             manual=True,
             raise_errors=True,

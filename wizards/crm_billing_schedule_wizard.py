@@ -43,8 +43,8 @@ class CrmBillingScheduleWizard(models.TransientModel):
     amount_unplanned = fields.Monetary(compute="_compute_amount_planned", string="Not Planned")
     auto_post = fields.Boolean(
         string="Post Invoices",
-        default=True,
-        help="Post each instalment invoice as soon as it falls due.",
+        default=lambda self: self.env["crm.billing.schedule"]._billing_may_post(),
+        help="Post each instalment invoice as soon as it falls due (needs Invoicing rights).",
     )
     # recurring
     recurring_line_ids = fields.Many2many(
@@ -275,9 +275,35 @@ class CrmBillingScheduleWizard(models.TransientModel):
         self.sale_order_id._check_billable()
         return getattr(self, f"_action_bill_{self.billing_mode}")()
 
+    def _open_recurring_schedules(self):
+        """The order's recurring schedules that still bill its lines."""
+        self.ensure_one()
+        return (
+            self.env["crm.billing.schedule"]
+            .sudo()
+            .search(
+                [
+                    ("sale_order_id", "=", self.sale_order_id.id),
+                    ("schedule_type", "=", "recurring"),
+                    ("state", "not in", ("done", "cancelled")),
+                ]
+            )
+        )
+
     def _action_bill_now(self):
         """Sale's own invoicing: every invoiceable line, less the down payments."""
         order = self.sale_order_id
+        recurring = self._open_recurring_schedules()
+        if recurring:
+            raise UserError(
+                _(
+                    "Order %(order)s is billed by recurring schedule %(schedule)s: its lines "
+                    "are invoiced period by period, not all at once. Cancel the schedule "
+                    "first to invoice the order now.",
+                    order=order.name,
+                    schedule=recurring[0].name,
+                )
+            )
         invoices = order._create_invoices(final=True)
         return order.action_view_invoice(invoices=invoices)
 
@@ -316,7 +342,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
                 "title": _("Instalment plan %s", schedule.name),
                 "message": _(
                     "Deposit invoiced: %(invoices)s, %(amount)s.",
-                    invoices=", ".join(invoices.sudo().mapped("name")),
+                    invoices=", ".join(invoices.sudo().mapped("display_name")),
                     amount=schedule.currency_id.format(sum(invoices.sudo().mapped("amount_total"))),
                 ),
                 "next": {"type": "ir.actions.act_window_close"},
@@ -331,6 +357,27 @@ class CrmBillingScheduleWizard(models.TransientModel):
             raise ValidationError(_("Invoices recur every 1 period or more."))
         if self.date_end and self.date_end < self.date_start:
             raise ValidationError(_("The schedule cannot end before it starts."))
+        billed = self._open_recurring_schedules().line_ids.sale_line_id
+        for line in self.recurring_line_ids.sudo():
+            if line in billed:
+                raise ValidationError(
+                    _(
+                        "Order line %(line)s is already billed by a recurring schedule of "
+                        "order %(order)s: cancel that schedule before making another.",
+                        line=line.display_name,
+                        order=order.name,
+                    )
+                )
+            if line.invoice_lines.filtered(
+                lambda aml: aml.move_id.state != "cancel" and not aml.move_id.billing_schedule_id
+            ):
+                raise ValidationError(
+                    _(
+                        "Order line %(line)s is already invoiced: it cannot also be billed "
+                        "on a recurring schedule.",
+                        line=line.display_name,
+                    )
+                )
         vals = order._prepare_billing_schedule_vals(self.recurring_line_ids)
         vals.update(
             schedule_type="recurring",

@@ -1,0 +1,746 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Who may do what, tried as each role would over JSON-RPC (``with_user``, values no
+form would send), and the holes a client or an unlucky run could open."""
+
+from datetime import date, timedelta
+
+import psycopg2
+from freezegun import freeze_time
+
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.orm.environments import Transaction
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+
+from .common import BillingCommon
+from .test_sales_flow import SalesFlowCommon
+
+ROLES = {
+    "own": "sales_team.group_sale_salesman",
+    "other_own": "sales_team.group_sale_salesman",
+    "all": "sales_team.group_sale_salesman_all_leads",
+    "billing_user": "crm_billing.group_billing_user",
+    "billing_manager": "crm_billing.group_billing_manager",
+    "invoicing": "account.group_account_invoice",
+    "accountant": "account.group_account_manager",
+}
+
+
+class RolesCommon(BillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env.company
+        cls.users = {
+            role: new_test_user(
+                cls.env,
+                login=f"sec_{role}",
+                groups=groups,
+                company_id=company.id,
+                company_ids=[Command.set(company.ids)],
+            )
+            for role, groups in ROLES.items()
+        }
+        cls.portal = new_test_user(cls.env, login="sec_portal", groups="base.group_portal")
+        cls.customer.user_id = False
+        # one schedule per owner: the rep's, another rep's, nobody's, and another rep's
+        # schedule of an order whose salesperson is the rep
+        cls.mine = cls._create_schedule(user_id=cls.users["own"].id, auto_post=False)
+        cls.theirs = cls._create_schedule(user_id=cls.users["other_own"].id, auto_post=False)
+        cls.nobodys = cls._create_schedule(user_id=False, auto_post=False)
+        order = (
+            cls.env["sale.order"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": cls.customer.id,
+                    "user_id": cls.users["own"].id,
+                    "order_line": [Command.create({"product_id": cls.product_sub.id})],
+                }
+            )
+        )
+        cls.of_my_order = cls._create_schedule(
+            user_id=cls.users["other_own"].id, sale_order_id=order.id, auto_post=False
+        )
+        cls.all_schedules = cls.mine | cls.theirs | cls.nobodys | cls.of_my_order
+        cls.all_schedules.write({"date_start": date(2027, 1, 1)})
+        cls.all_schedules.action_start()
+        cls.all_schedules._generate_invoices(date(2027, 2, 15), raise_errors=True)
+
+
+@tagged("post_install", "-at_install")
+class TestRoles(RolesCommon):
+    """Each role reads, searches, groups, writes and runs what the README's table says."""
+
+    def _visible(self, role, model="crm.billing.schedule"):
+        return self.env[model].with_user(self.users[role]).search([])
+
+    def test_own_documents_only(self):
+        """Sales "Own Documents Only" (and a Billing User) sees its own schedules,
+        those of its orders and those without a salesperson, with their lines and
+        periods; another rep's are out of reach over RPC."""
+        for role, expected in (
+            ("own", self.mine | self.nobodys | self.of_my_order),
+            ("billing_user", self.nobodys),
+        ):
+            user = self.users[role]
+            self.assertEqual(self._visible(role) & self.all_schedules, expected)
+            lines = self._visible(role, "crm.billing.schedule.line")
+            self.assertEqual(lines.schedule_id & self.all_schedules, expected)
+            periods = self._visible(role, "crm.billing.period")
+            self.assertEqual(periods.schedule_id & self.all_schedules, expected)
+            groups = (
+                self.env["crm.billing.schedule"]
+                .with_user(user)
+                ._read_group([("id", "in", self.all_schedules.ids)], [], ["__count"])
+            )
+            self.assertEqual(groups[0][0], len(expected))
+            theirs = self.theirs.with_user(user)
+            with self.assertRaises(AccessError):
+                theirs.check_access("read")
+            with self.assertRaises(AccessError):
+                theirs.read(["name"])
+            with self.assertRaises(AccessError):
+                theirs.write({"date_end": date(2030, 1, 1)})
+            with self.assertRaises(AccessError):
+                theirs.action_pause()
+            with self.assertRaises(AccessError):
+                self.theirs.line_ids.with_user(user).write({"name": "Mine now"})
+            self.assertEqual(self.theirs.state, "running")
+        # own ones are worked as usual
+        self.nobodys.with_user(self.users["own"]).action_pause()
+        self.assertEqual(self.nobodys.state, "paused")
+
+    def test_all_documents(self):
+        """Sales "All Documents", Billing Manager, Invoicing and Accountant see every
+        schedule of their companies."""
+        for role in ("all", "billing_manager", "invoicing", "accountant"):
+            self.assertEqual(self._visible(role) & self.all_schedules, self.all_schedules, role)
+            periods = self._visible(role, "crm.billing.period")
+            self.assertEqual(periods.schedule_id & self.all_schedules, self.all_schedules, role)
+            self.theirs.with_user(self.users[role]).write({"note": f"<p>{role}</p>"})
+
+    def test_customer_form_counts_what_opens(self):
+        """The customer's schedule count is the number of schedules the user opens."""
+        for role, count in (("own", 3), ("all", 4), ("invoicing", 4)):
+            self.env.invalidate_all()  # each user opens the form in his own request
+            customer = self.customer.with_user(self.users[role])
+            self.assertEqual(customer.billing_schedule_count, count, role)
+            action = customer.action_view_billing_schedules()
+            opened = (
+                self.env["crm.billing.schedule"]
+                .with_user(self.users[role])
+                .search(action["domain"])
+            )
+            self.assertEqual(len(opened), count, role)
+
+    def test_reports_are_for_managers(self):
+        """The SQL-view analyses are read by Billing Managers (and accountants) only."""
+        reports = (
+            "crm.billing.mrr.report",
+            "crm.billing.mrr.movement.report",
+            "crm.billing.ageing.report",
+            "crm.billing.payment.report",
+        )
+        for model in reports:
+            for role in ("own", "all", "billing_user"):
+                with self.assertRaises(AccessError, msg=f"{model} {role}"):
+                    self.env[model].with_user(self.users[role])._read_group([], [], ["__count"])
+            for role in ("billing_manager", "accountant"):
+                self.env[model].with_user(self.users[role])._read_group([], [], ["__count"])
+
+    def test_portal_sees_no_draft_and_writes_nothing(self):
+        started = self._create_schedule(partner_id=self.portal.partner_id.id, auto_post=False)
+        started.action_start()
+        draft = self._create_schedule(partner_id=self.portal.partner_id.id)
+        Schedule = self.env["crm.billing.schedule"].with_user(self.portal)
+        self.assertEqual(Schedule.search([]), started)
+        with self.assertRaises(AccessError):
+            draft.with_user(self.portal).read(["name"])
+        with self.assertRaises(AccessError):
+            started.with_user(self.portal).write({"note": "hello"})
+        with self.assertRaises(AccessError):
+            started.with_user(self.portal).action_pause()
+
+    def test_posting_and_sending_need_invoicing_rights(self):
+        """A rep without Invoicing rights cannot switch automatic posting or sending
+        on, nor start or resume a schedule that has them on."""
+        rep = self.users["own"]
+        Schedule = self.env["crm.billing.schedule"].with_user(rep)
+        draft = Schedule.create(
+            {
+                "partner_id": self.customer.id,
+                "line_ids": [Command.create({"name": "S", "price_unit": 1.0})],
+            }
+        )
+        self.assertFalse(draft.auto_post, "posting is off by default for a rep")
+        for vals in ({"auto_post": True}, {"auto_send": True}):
+            with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+                draft.write(vals)
+            with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+                Schedule.create(
+                    {
+                        "partner_id": self.customer.id,
+                        "line_ids": [Command.create({"name": "S", "price_unit": 1.0})],
+                    }
+                    | vals
+                )
+        # switched on by an accountant: the rep still cannot start or resume it
+        draft.with_user(self.users["invoicing"]).auto_send = True
+        with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+            draft.action_start()
+        self.assertEqual(draft.state, "draft")
+        draft.with_user(self.users["invoicing"]).action_start()
+        draft.with_user(self.users["billing_manager"]).action_pause()
+        with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+            draft.action_resume()
+        draft.with_user(self.users["billing_manager"]).action_resume()
+        self.assertEqual(draft.state, "running")
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicedHistory(BillingCommon):
+    """What was invoiced stays as it was invoiced."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            login="sec_hist_mgr",
+            groups="sales_team.group_sale_salesman,crm_billing.group_billing_manager",
+        )
+        cls.plan = cls._create_schedule(
+            schedule_type="instalment",
+            auto_post=False,
+            date_start=date(2027, 1, 10),
+            lines=[
+                {"name": "Deposit", "date": date(2027, 1, 10), "price_unit": 300.0},
+                {"name": "Balance", "date": date(2027, 3, 10), "price_unit": 700.0},
+            ],
+        )
+        cls.plan.action_start()
+        cls.invoice = cls.plan._generate_invoices(date(2027, 1, 31), raise_errors=True)
+        cls.deposit, cls.balance = cls.plan.line_ids.sorted("date")
+
+    def test_invoiced_instalment_is_frozen(self):
+        self.assertEqual(self.deposit.invoice_id, self.invoice)
+        deposit = self.deposit.with_user(self.manager)
+        for vals in (
+            {"date": date(2027, 2, 1)},
+            {"price_unit": 1.0},
+            {"quantity": 2.0},
+            {"amount": 5.0},
+        ):
+            with self.assertRaisesRegex(UserError, "is invoiced"):
+                deposit.write(vals)
+        with self.assertRaisesRegex(UserError, "is invoiced"):
+            deposit.unlink()
+        with self.assertRaisesRegex(UserError, "billing run only"):
+            self.balance.with_user(self.manager).write({"invoice_id": self.invoice.id})
+        # the name may be corrected; the rest is as invoiced, and nothing is due twice
+        deposit.name = "Deposit (30%)"
+        self.assertEqual(self.deposit.date, date(2027, 1, 10))
+        self.assertFalse(self.plan._generate_invoices(date(2027, 2, 28)))
+
+    def test_pending_instalment_cannot_take_an_invoiced_day(self):
+        with self.assertRaisesRegex(ValidationError, "already invoiced its instalment"):
+            self.balance.with_user(self.manager).date = date(2027, 1, 10)
+        with (
+            self.assertRaisesRegex(ValidationError, "already invoiced its instalment"),
+            self.env.cr.savepoint(),
+        ):
+            self.plan.with_user(self.manager).write(
+                {
+                    "line_ids": [
+                        Command.create(
+                            {"name": "Extra", "date": date(2027, 1, 10), "price_unit": 9.0}
+                        )
+                    ]
+                }
+            )
+        # another day is fine, and is invoiced when due
+        self.balance.with_user(self.manager).date = date(2027, 2, 10)
+        second = self.plan._generate_invoices(date(2027, 2, 10))
+        self.assertEqual(second.amount_untaxed, 700.0)
+
+    def test_invoiced_period_cannot_change_or_go(self):
+        period = self.plan.period_ids.with_user(self.manager)
+        self.assertEqual(len(period), 1)
+        with self.assertRaisesRegex(UserError, "cannot be deleted"):
+            period.unlink()
+        for vals in ({"date_start": date(2027, 1, 11)}, {"invoice_id": False}):
+            with self.assertRaisesRegex(UserError, "can no longer change"):
+                period.write(vals)
+        # a cancelled invoice frees its period
+        self.invoice.button_cancel()
+        period.unlink()
+        self.assertFalse(period.exists())
+
+
+@tagged("post_install", "-at_install")
+class TestPlanWizardHardening(SalesFlowCommon):
+    """The billing plan of an order, tried over RPC by a rep."""
+
+    @freeze_time("2027-01-31 10:00:00")
+    def test_rep_plan_is_not_posted(self):
+        order = self._order()
+        wizard = (
+            self.Wizard.with_user(self.rep)
+            .with_context(default_sale_order_id=order.id)
+            .create({"billing_mode": "instalment"})
+        )
+        self.assertFalse(wizard.auto_post)
+        wizard.auto_post = True
+        with self.assertRaisesRegex(AccessError, "Invoicing rights"), self.env.cr.savepoint():
+            wizard.action_confirm()
+        self.assertFalse(order.billing_schedule_ids)
+        wizard.auto_post = False
+        wizard.action_confirm()
+        deposit = order.billing_schedule_ids.invoice_ids
+        self.assertEqual(len(deposit), 1)
+        self.assertEqual(deposit.state, "draft", "posted by the accountant, not by the rep")
+
+    @freeze_time("2027-01-31 10:00:00")
+    def test_order_lines_billed_once(self):
+        recurring_product = self._create_product(
+            name="Hosting", type="service", lst_price=50.0, taxes_id=False
+        )
+        order = self._order([(recurring_product, 1.0)])
+        lines = order.order_line
+
+        def bill(mode):
+            return (
+                self.Wizard.with_user(self.rep)
+                .create(
+                    {
+                        "sale_order_id": order.id,
+                        "billing_mode": mode,
+                        "recurring_line_ids": [Command.set(lines.ids)],
+                    }
+                )
+                .action_confirm()
+            )
+
+        bill("recurring")
+        schedule = order.billing_schedule_ids
+        self.assertEqual(len(schedule), 1)
+        with self.assertRaisesRegex(ValidationError, "already billed by a recurring schedule"):
+            bill("recurring")
+        with self.assertRaisesRegex(UserError, "billed by recurring schedule"):
+            bill("now")
+        self.assertFalse(order.invoice_ids)
+        # over RPC, without the wizard: the schedule line itself refuses
+        with (
+            self.assertRaisesRegex(ValidationError, "already billed by recurring schedule"),
+            self.env.cr.savepoint(),
+        ):
+            self.env["crm.billing.schedule"].with_user(self.rep).create(
+                order._prepare_billing_schedule_vals(lines)
+            )
+        # once cancelled, the lines may be billed otherwise
+        schedule.with_user(self.rep).action_cancel()
+        bill("now")
+        self.assertEqual(len(order.invoice_ids), 1)
+        with self.assertRaisesRegex(ValidationError, "already invoiced"):
+            self.Wizard.with_user(self.rep).create(
+                {
+                    "sale_order_id": order.id,
+                    "billing_mode": "recurring",
+                    "recurring_line_ids": [Command.set(lines.ids)],
+                }
+            )._action_bill_recurring()
+
+
+@tagged("post_install", "-at_install")
+class TestManualReminderHardening(BillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["crm.billing.reminder.level"]._create_default_levels(cls.env.company)
+        cls.rep = new_test_user(
+            cls.env, login="sec_reminder_rep", groups="sales_team.group_sale_salesman"
+        )
+        cls.today = fields.Date.context_today(cls.env.user)
+        cls.invoice = cls.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.customer.id,
+                "invoice_user_id": cls.rep.id,
+                "invoice_date": cls.today,
+                "invoice_date_due": cls.today + timedelta(days=20),
+                "invoice_payment_term_id": False,
+                "invoice_line_ids": [
+                    Command.create({"name": "Work", "price_unit": 500.0, "tax_ids": []})
+                ],
+            }
+        )
+        cls.invoice.action_post()
+
+    def test_client_date_is_ignored(self):
+        """A rep cannot send the final notice of an invoice not yet due by dating
+        the wizard years ahead: manual sending happens today."""
+        Wizard = self.env["crm.billing.reminder.send"].with_user(self.rep)
+        wizard = Wizard.create(
+            {
+                "date": self.today + timedelta(days=3 * 365),
+                "invoice_ids": [Command.set(self.invoice.ids)],
+            }
+        )
+        self.assertEqual(wizard.date, self.today)
+        with self.assertRaisesRegex(UserError, "Open the reminder window again"):
+            wizard.write({"date": self.today + timedelta(days=3 * 365)})
+        with self.assertRaisesRegex(UserError, "Nothing to send"):
+            wizard.action_send()
+        self.assertFalse(self.invoice.reminder_level_id)
+        self.assertFalse(
+            self.env["crm.billing.reminder"].search([("invoice_ids", "in", self.invoice.ids)])
+        )
+
+    def test_empty_scope_is_not_everyone(self):
+        Wizard = self.env["crm.billing.reminder.send"].with_user(self.rep)
+        with self.assertRaisesRegex(UserError, "Choose the customers or the invoices"):
+            Wizard.create({})
+
+    def test_scope_must_be_readable(self):
+        other = new_test_user(
+            self.env, login="sec_reminder_other", groups="sales_team.group_sale_salesman"
+        )
+        self.invoice.invoice_user_id = other
+        with self.assertRaises(AccessError):
+            self.env["crm.billing.reminder.send"].with_user(self.rep).create(
+                {"invoice_ids": [Command.set(self.invoice.ids)]}
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestReceiptHardening(BillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env, login="sec_receipt_acc", groups="account.group_account_manager"
+        )
+        cls.other_customer = cls.env["res.partner"].create({"name": "Someone Else"})
+        cls.payment = cls._make_payment()
+
+    @classmethod
+    def _make_payment(cls, amount=150.0):
+        payment = cls.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": cls.customer.id,
+                "amount": amount,
+                "date": date(2027, 3, 1),
+                "journal_id": cls.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        return payment
+
+    def test_receipt_fields_are_not_writable(self):
+        self.payment._crm_billing_register_receipt_print()
+        number = self.payment.receipt_number
+        self.assertTrue(number)
+        for vals in (
+            {"receipt_print_count": 0},
+            {"receipt_number": False},
+            {"receipt_verification_code": "A" * 32},
+        ):
+            with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
+                self.payment.with_user(self.accountant).write(vals)
+        with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
+            self.env["account.payment"].with_user(self.accountant).create(
+                {
+                    "payment_type": "inbound",
+                    "partner_id": self.customer.id,
+                    "amount": 1.0,
+                    "receipt_number": number,
+                }
+            )
+        self.assertEqual(self.payment.receipt_print_count, 1)
+        self.payment._crm_billing_register_receipt_print()
+        self.assertEqual(self.payment.receipt_print_count, 2, "the second print is a copy")
+        self.assertEqual(self.payment.receipt_number, number)
+
+    def test_changed_payment_gets_a_new_code(self):
+        Payment = self.env["account.payment"]
+        self.payment._crm_billing_assign_receipt_number()
+        old_code = self.payment.receipt_verification_code
+        self.assertEqual(Payment._crm_billing_find_genuine_receipt(old_code), self.payment)
+        # reset, moved to another payer, posted again
+        self.payment.action_draft()
+        self.payment.partner_id = self.other_customer
+        self.payment.action_post()
+        self.assertFalse(
+            Payment._crm_billing_find_genuine_receipt(old_code),
+            "the old code does not vouch for another payer",
+        )
+        self.payment._crm_billing_register_receipt_print()
+        new_code = self.payment.receipt_verification_code
+        self.assertNotEqual(new_code, old_code)
+        self.assertEqual(Payment._crm_billing_find_genuine_receipt(new_code), self.payment)
+        self.assertIn("new verification code", self.payment.message_ids[:1].body)
+
+    def test_sequence_from_company_creation_and_unique_numbers(self):
+        company = self.env["res.company"].create({"name": "Receipts Ltd"})
+        sequence = self.env["ir.sequence"].search(
+            [("code", "=", "crm.billing.receipt"), ("company_id", "=", company.id)]
+        )
+        self.assertEqual(len(sequence), 1)
+        self.assertEqual(sequence.implementation, "no_gap")
+        self.assertEqual(
+            self.env["account.payment"]._crm_billing_receipt_sequence(company), sequence
+        )
+        other = self._make_payment(99.0)
+        (self.payment | other)._crm_billing_assign_receipt_number()
+        self.assertNotEqual(self.payment.receipt_number, other.receipt_number)
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            mute_logger("odoo.sql_db"),
+            self.env.cr.savepoint(),
+        ):
+            self.env.cr.execute(
+                "UPDATE account_payment SET receipt_number = %s WHERE id = %s",
+                [self.payment.receipt_number, other.id],
+            )
+
+    def test_send_window_is_not_a_print(self):
+        action = self.payment.action_send_receipt()
+        self.assertTrue(self.payment.receipt_number, "numbered, so the message can quote it")
+        # the receipt is rendered as in any test (HTML, no wkhtmltopdf), as a print
+        Composer = self.env["mail.compose.message"].with_context(**action["context"])
+        composer = Composer.create({})
+        self.assertTrue(composer.attachment_ids, "the receipt is attached")
+        self.assertEqual(self.payment.receipt_print_count, 0, "opening the window prints nothing")
+        # cancelled: the window is closed, the transient composer left to the vacuum
+        composer.invalidate_recordset()
+        self.assertEqual(self.payment.receipt_print_count, 0)
+        composer = Composer.create({})
+        composer.action_send_mail()
+        self.assertEqual(self.payment.receipt_print_count, 1, "sent: printed once")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalRoutes(AccountTestInvoicingHttpCommon):
+    """``/my/billing/<id>`` and its receipt route through the running server, for an
+    own-documents salesperson and a portal customer."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        today = fields.Date.context_today(cls.env.user)
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Castor Ltd", "is_company": True, "street": "3 Pier", "city": "Cobh"}
+        )
+        cls.stranger = cls.env["res.partner"].create(
+            {"name": "Pollux Stranger", "is_company": True, "street": "4 Pier", "city": "Cobh"}
+        )
+        cls.portal_user = new_test_user(
+            cls.env,
+            login="sec_portal_castor",
+            password="sec_portal_castor_pw",
+            groups="base.group_portal",
+            name="Carla Castor",
+            email="carla@castor.example.com",
+        )
+        cls.portal_user.partner_id.parent_id = cls.customer
+        cls.rep = new_test_user(
+            cls.env,
+            login="sec_rep_own",
+            password="sec_rep_own_pw",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.other_rep = new_test_user(
+            cls.env, login="sec_rep_other", groups="sales_team.group_sale_salesman"
+        )
+        product = cls._create_product(name="Mooring", lst_price=80.0, taxes_id=False)
+        cls.schedule = cls.env["crm.billing.schedule"].create(
+            {
+                "partner_id": cls.customer.id,
+                "user_id": cls.other_rep.id,
+                "date_start": today - timedelta(days=40),
+                "line_ids": [
+                    Command.create({"product_id": product.id, "name": "Mooring", "price_unit": 80})
+                ],
+            }
+        )
+        cls.schedule.action_start()
+        cls.schedule._generate_invoices(today, raise_errors=True)
+        cls.invoice = cls.schedule.invoice_ids.sorted("id")[0]
+        cls.payment = cls._register_payment(cls.invoice)
+        # an invoice of someone else linked to the schedule (an import gone wrong)
+        cls.foreign = cls.init_invoice(
+            "out_invoice", partner=cls.stranger, amounts=[999.0], post=True
+        )
+        cls.foreign.billing_schedule_id = cls.schedule
+        cls.foreign_payment = cls._register_payment(cls.foreign)
+        cls.draft = cls.env["crm.billing.schedule"].create(
+            {
+                "partner_id": cls.customer.id,
+                "line_ids": [Command.create({"name": "Draft work", "price_unit": 1.0})],
+            }
+        )
+
+    def test_own_documents_rep_is_sent_to_the_backend(self):
+        """Another rep's customer: no portal page, no invoice tokens; the backend
+        then applies the rep's own rules."""
+        self.authenticate("sec_rep_own", "sec_rep_own_pw")
+        for url in (
+            f"/my/billing/{self.schedule.id}",
+            f"/my/billing/{self.schedule.id}/receipt/{self.payment.id}",
+        ):
+            response = self.url_open(url, allow_redirects=False)
+            self.assertIn(response.status_code, (302, 303), url)
+            self.assertIn("/odoo/", response.headers["Location"])
+            self.assertNotIn(self.invoice.name, response.text)
+            self.assertNotIn("access_token", response.text)
+        with self.assertRaises(AccessError):
+            self.schedule.with_user(self.rep).check_access("read")
+
+    def test_portal_customer_sees_its_invoices_only(self):
+        self.authenticate("sec_portal_castor", "sec_portal_castor_pw")
+        response = self.url_open(f"/my/billing/{self.schedule.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.invoice.name, response.text)
+        self.assertNotIn(self.foreign.name, response.text)
+        self.assertNotIn(self.foreign.access_token or "no-token", response.text)
+        self.assertNotIn(self.foreign_payment.name, response.text)
+        response = self.url_open(
+            f"/my/billing/{self.schedule.id}/receipt/{self.foreign_payment.id}"
+        )
+        self.assertEqual(response.status_code, 404)
+
+    def test_draft_is_never_shown(self):
+        token = self.draft._portal_ensure_token()
+        self.authenticate("sec_portal_castor", "sec_portal_castor_pw")
+        for url in (f"/my/billing/{self.draft.id}", self.draft.get_portal_url()):
+            response = self.url_open(url, allow_redirects=False)
+            self.assertIn(response.status_code, (302, 303), url)
+            self.assertNotIn(self.draft.name, response.text)
+        self.authenticate(None, None)
+        response = self.url_open(
+            f"/my/billing/{self.draft.id}?access_token={token}", allow_redirects=False
+        )
+        self.assertIn(response.status_code, (302, 303))
+
+
+@tagged("post_install", "-at_install")
+class TestRunHardening(TransactionCase):
+    """A bad day of the runs, for real: these tests commit on their own cursors, as
+    the scheduled actions do, and clean up after themselves."""
+
+    def _committed_env(self, cr):
+        # as in test_concurrency: the test runner holds the registry lock
+        if cr.transaction is None:
+            cr.transaction = Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _cleanup_schedules(self, ids):
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            env["ir.config_parameter"].set_param("crm_billing.max_periods_per_run", False)
+            schedules = env["crm.billing.schedule"].browse(ids)
+            schedules.invoice_ids.filtered(lambda m: m.state == "draft").unlink()
+            schedules.period_ids.unlink()
+            schedules.write({"state": "cancelled"})
+
+    def _count_periods(self, ids):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT schedule_id, count(*) FROM crm_billing_period"
+                " WHERE schedule_id = ANY(%s) GROUP BY 1",
+                [ids],
+            )
+            return dict(cr.fetchall())
+
+    def test_script_starts_then_runs_and_catch_up_is_bounded(self):
+        """A script that starts schedules and calls the run in the same transaction
+        invoices them; a schedule backdated by years catches up a bounded number of
+        periods per run and holds up no other schedule."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            env["ir.config_parameter"].set_param("crm_billing.max_periods_per_run", 5)
+            Schedule = env["crm.billing.schedule"]
+            partner = env["res.partner"].create({"name": "Backlog Ltd", "street": "5 Quay"})
+            today = fields.Date.context_today(Schedule)
+            backlog = Schedule.create(
+                {
+                    "partner_id": partner.id,
+                    "rule_type": "daily",
+                    "date_start": today - timedelta(days=3 * 365),
+                    "auto_post": False,
+                    "line_ids": [Command.create({"name": "Daily rate", "price_unit": 3.0})],
+                }
+            )
+            monthly = Schedule.create(
+                {
+                    "partner_id": partner.id,
+                    "rule_type": "monthly",
+                    "date_start": today - timedelta(days=40),
+                    "auto_post": False,
+                    "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 90.0})],
+                }
+            )
+            ids = (backlog | monthly).ids
+            self.addCleanup(self._cleanup_schedules, ids)
+            (backlog | monthly).action_start()
+            Schedule._cron_generate_invoices(batch_size=1)
+        self.assertEqual(self._count_periods(ids), {backlog.id: 5, monthly.id: 2})
+        with self.registry.cursor() as cr:
+            self._committed_env(cr)["crm.billing.schedule"]._cron_generate_invoices()
+        self.assertEqual(self._count_periods(ids), {backlog.id: 10, monthly.id: 2})
+
+    def test_reminder_run_retries_serialization_failures(self):
+        """Another transaction changed a customer's invoice after the run's snapshot:
+        the batch is tried again on a fresh snapshot, and the customer is reminded."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            company = env.company
+            env["crm.billing.reminder.level"]._create_default_levels(company)
+            partner = env["res.partner"].create(
+                {"name": "Retry Ltd", "email": "pay@retry.example.com", "is_company": True}
+            )
+            today = fields.Date.context_today(partner)
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": today - timedelta(days=40),
+                    "invoice_date_due": today - timedelta(days=10),
+                    "invoice_payment_term_id": False,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Work", "price_unit": 250.0, "tax_ids": []})
+                    ],
+                }
+            )
+            invoice.action_post()
+        self.addCleanup(self._cleanup_reminders, partner.id, invoice.id)
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            # the run's snapshot is taken here ...
+            self.assertTrue(env["account.move"].browse(invoice.id).exists())
+            # ... then a user changes the invoice and commits
+            with self.registry.cursor() as other:
+                other.execute(
+                    "UPDATE account_move SET write_date = now() WHERE id = %s", [invoice.id]
+                )
+            Reminder = env["crm.billing.reminder"].with_company(company)
+            # the first try fails to lock the invoice, as PostgreSQL logs
+            with mute_logger("odoo.sql_db"):
+                reminders = Reminder._send_reminders_retrying([partner.id], today, company)
+            self.assertEqual(len(reminders), 1)
+            self.assertEqual(reminders.invoice_ids.id, invoice.id)
+
+    def _cleanup_reminders(self, partner_id, invoice_id):
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            env["crm.billing.reminder"].search([("partner_id", "=", partner_id)]).unlink()
+            invoice = env["account.move"].browse(invoice_id)
+            invoice.button_draft()
+            invoice.button_cancel()
