@@ -92,6 +92,9 @@ class ReportCrmBillingStatement(models.AbstractModel):
         statement only."""
         user = self.env.user
         if user._is_internal():
+            if not self.env.su:
+                # the customers themselves must be the user's to read
+                partners.check_access("read")
             if self.env.su or any(
                 user.has_group(group)
                 for group in (
