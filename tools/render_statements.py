@@ -96,7 +96,9 @@ def sample_data(env):
     third = invoice(date(2027, 3, 1), 230.0)
     pay(first, 400.0, date(2027, 2, 10))
     refund = invoice(date(2027, 2, 20), 115.0, move_type="out_refund", ref="Returned licence")
-    (second | refund).line_ids.filtered(lambda l: l.account_type == "asset_receivable").reconcile()
+    (second | refund).line_ids.filtered(
+        lambda line: line.account_type == "asset_receivable"
+    ).reconcile()
     eur = env.ref("base.EUR")
     eur.active = True
     if not eur.rate_ids:
