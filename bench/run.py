@@ -19,12 +19,17 @@ prints, for 300, 3,000 and 10,000 recurring schedules (one period due each):
 - auto-send: the run with auto_send on, then account's own sending cron
   rendering the PDFs and queueing the emails;
 - the reminder run over overdue invoices of many customers, and an SQL check
-  of one reminder per customer.
+  of one reminder per customer;
+- customer statements for ``--statements`` customers (1,000): statements per
+  second for the figures alone and for the whole HTML documents, then the monthly
+  statement cron (one PDF and one email each) over ``--statements-pdf`` of them and
+  its re-run, with an SQL check of one statement per customer and month.
 
 Both sides post: the schedules have ``auto_post`` on, and the floor posts its
 invoices with one batched ``action_post``, batch for batch like the run.
 
-``--quick`` measures 300 and 3,000 schedules only (a CI-sized check); ``--keep``
+``--only statements`` runs the statement part alone. ``--quick`` measures 300 and
+3,000 schedules only (a CI-sized check); ``--keep``
 keeps the database; ``--template DB`` copies DB (with crm_billing's dependencies
 installed) instead of installing into an empty database. The database is dropped
 at the end unless ``--keep``. Not part of the tests: nothing here runs under
