@@ -28,6 +28,8 @@
         "data/mail_template_reminder.xml",
         "data/crm_billing_reminder_data.xml",
         "report/crm_billing_reminder_report.xml",
+        "report/crm_billing_statement_report.xml",
+        "data/mail_template_statement.xml",
         "views/account_payment_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_company_views.xml",
@@ -47,6 +49,8 @@
         "views/crm_billing_payment_report_views.xml",
         "views/crm_billing_reminder_views.xml",
         "wizards/crm_billing_reminder_send_views.xml",
+        "views/crm_billing_statement_views.xml",
+        "wizards/crm_billing_statement_wizard_views.xml",
         "views/crm_billing_menus.xml",
     ],
     "assets": {

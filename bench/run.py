@@ -19,12 +19,17 @@ prints, for 300, 3,000 and 10,000 recurring schedules (one period due each):
 - auto-send: the run with auto_send on, then account's own sending cron
   rendering the PDFs and queueing the emails;
 - the reminder run over overdue invoices of many customers, and an SQL check
-  of one reminder per customer.
+  of one reminder per customer;
+- customer statements for ``--statements`` customers (1,000): statements per
+  second for the figures alone and for the whole HTML documents, then the monthly
+  statement cron (one PDF and one email each) over ``--statements-pdf`` of them and
+  its re-run, with an SQL check of one statement per customer and month.
 
 Both sides post: the schedules have ``auto_post`` on, and the floor posts its
 invoices with one batched ``action_post``, batch for batch like the run.
 
-``--quick`` measures 300 and 3,000 schedules only (a CI-sized check); ``--keep``
+``--only statements`` runs the statement part alone. ``--quick`` measures 300 and
+3,000 schedules only (a CI-sized check); ``--keep``
 keeps the database; ``--template DB`` copies DB (with crm_billing's dependencies
 installed) instead of installing into an empty database. The database is dropped
 at the end unless ``--keep``. Not part of the tests: nothing here runs under
@@ -184,8 +189,65 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 2**20:.0f} GB RAM"
 
 
+def statements_driver(bench, args):
+    """Customer statements for ``--statements`` customers: the figures alone, the
+    whole HTML documents, and the monthly run (PDF + email each) over
+    ``--statements-pdf`` of them."""
+    size = args.statements
+    tag = f"st{size}"
+    setup = bench.call("statements_setup", tag, size)
+    print(
+        f"Statements: {setup['customers']} customers, {setup['invoices']} invoices, "
+        f"{setup['payments']} payments (activity statement of last month)"
+    )
+    figures = bench.call("statements_render", tag, "figures", 100)
+    print(
+        f"  figures (_get_statements, 100 customers a call): {figures['rate']:.1f} statements/s "
+        f"({figures['lines']} lines in {figures['seconds']:.1f} s)",
+        flush=True,
+    )
+    html = bench.call("statements_render", tag, "html", 100)
+    print(
+        f"  HTML documents (report, 100 a call): {html['rate']:.1f} statements/s "
+        f"({html['seconds']:.1f} s, RSS {html['rss_mb']:.0f} MB)",
+        flush=True,
+    )
+    if args.statements_pdf:
+        pdf_tag = tag if args.statements_pdf == size else f"sp{args.statements_pdf}"
+        if pdf_tag != tag:
+            bench.call("statements_setup", pdf_tag, args.statements_pdf)
+            # only the PDF set is opted in
+            bench.call_sql(
+                f"UPDATE res_partner SET billing_statement_monthly = NULL WHERE ref = '{tag}'",
+                db=bench.db,
+            )
+        monthly = bench.call("statements_monthly", pdf_tag)
+        rss = monthly["rss_mb"]
+        print(
+            f"  monthly run (PDF + email each, {monthly['customers']} customers): "
+            f"{monthly['rate']:.2f} statements/s ({monthly['seconds']:.0f} s, "
+            f"{monthly['pdf_calls']} wkhtmltopdf calls"
+            f"{'' if monthly['patched_qt'] else ', unpatched Qt'}; RSS {rss[0]:.0f} → "
+            f"{rss[-1]:.0f} MB); re-run {monthly['rerun_seconds']:.1f} s; {monthly['verdict']}",
+            flush=True,
+        )
+
+
 def main_driver(args):
     bench = Bench(args)
+    if args.only == "statements":
+        started = time.monotonic()
+        print(f"crm_billing benchmark (statements) — {machine()}")
+        bench.create_db()
+        try:
+            statements_driver(bench, args)
+        finally:
+            if args.keep:
+                print(f"kept database {bench.db}")
+            else:
+                bench.drop_db()
+        print(f"\nDone in {time.monotonic() - started:.0f} s")
+        return
     started = time.monotonic()
     sizes = [300, 3000] if args.quick else [300, 3000, 10000]
     pair_size = 3000
@@ -263,6 +325,8 @@ def main_driver(args):
             f"({rem['invoices'] / rem['seconds']:.1f} invoices/s); {rem['verdict']}"
         )
         assert rem["customers"] == reminder_customers, rem
+        print()
+        statements_driver(bench, args)
     finally:
         if args.keep:
             print(f"kept database {bench.db}")
@@ -287,6 +351,18 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--template", help="copy this database instead of installing")
     parser.add_argument("--db", help="name of the throwaway database")
+    parser.add_argument(
+        "--only", choices=["statements"], help="run only this part of the benchmark"
+    )
+    parser.add_argument(
+        "--statements", type=int, default=1000, help="customers of the statement benchmark"
+    )
+    parser.add_argument(
+        "--statements-pdf",
+        type=int,
+        default=1000,
+        help="customers of the monthly statement run (PDF + email each); 0 to skip",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.worker:

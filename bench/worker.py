@@ -409,6 +409,172 @@ def cmd_remind(env, tag):
     }
 
 
+# --- Customer statements ---------------------------------------------------------
+
+
+def cmd_statements_setup(env, tag, customers):
+    """``customers`` customers opted in to the monthly statement, each with an
+    invoice of the month before last (its opening balance) and one of last month;
+    every second customer paid last month's invoice last month."""
+    from dateutil.relativedelta import relativedelta
+
+    from odoo import Command
+
+    customers = int(customers)
+    day = today(env)
+    last_month = day.replace(day=1) - relativedelta(months=1)
+    quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+    tax = env.company.account_sale_tax_id
+    partners = (
+        env["res.partner"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "name": f"Bench {tag} statement customer {i}",
+                    "ref": tag,
+                    "is_company": True,
+                    "email": f"bench.{tag}.{i}@example.com",
+                    "street": f"{i} Statement Street",
+                    "city": "Brussels",
+                    "billing_statement_monthly": True,
+                }
+                for i in range(customers)
+            ]
+        )
+    )
+    Move = env["account.move"].with_context(**quiet)
+    term = env.ref("account.account_payment_term_30days")
+
+    def vals(partner, when, price):
+        return {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": when,
+            "invoice_payment_term_id": term.id,
+            "invoice_line_ids": [
+                Command.create(
+                    {
+                        "name": "Bench service",
+                        "quantity": 1,
+                        "price_unit": price,
+                        "tax_ids": [Command.set(tax.ids)],
+                    }
+                )
+            ],
+        }
+
+    paid = Move
+    for start in range(0, customers, 100):
+        batch = partners[start : start + 100]
+        older = Move.create([vals(p, last_month - relativedelta(months=1), 80.0) for p in batch])
+        recent = Move.create([vals(p, last_month, 100.0 + i % 7) for i, p in enumerate(batch)])
+        (older | recent).action_post()
+        paid |= recent[::2]
+        env.cr.commit()
+    for start in range(0, len(paid), 100):
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=paid[start : start + 100].ids, **quiet
+        ).create(
+            {"payment_date": last_month + timedelta(days=15), "group_payment": False}
+        )._create_payments()
+        env.cr.commit()
+    return {"customers": len(partners), "invoices": 2 * len(partners), "payments": len(paid)}
+
+
+def _statement_partners(env, tag):
+    return env["res.partner"].search([("ref", "=", tag), ("is_company", "=", True)], order="id")
+
+
+def cmd_statements_render(env, tag, kind, batch):
+    """Figures (``kind`` = figures) or the whole HTML document (``kind`` = html) of the
+    activity statement of last month for every customer of the set, ``batch``
+    customers per call."""
+    from dateutil.relativedelta import relativedelta
+
+    partners = _statement_partners(env, tag)
+    batch = int(batch)
+    first = today(env).replace(day=1) - relativedelta(months=1)
+    data = {
+        "statement_type": "activity",
+        "date_from": str(first),
+        "date_to": str(today(env).replace(day=1) - timedelta(days=1)),
+    }
+    Report = env["report.crm_billing.report_statement"]
+    Actions = env["ir.actions.report"]
+    env.invalidate_all()
+    start = time.monotonic()
+    lines = 0
+    for i in range(0, len(partners), batch):
+        chunk = partners[i : i + batch]
+        if kind == "figures":
+            for statement in Report._get_statements(chunk, data).values():
+                lines += sum(len(section["lines"]) for section in statement["sections"])
+        else:
+            Actions._render_qweb_html("crm_billing.action_report_statement", chunk.ids, data=data)
+        env.invalidate_all()
+    seconds = time.monotonic() - start
+    return {
+        "statements": len(partners),
+        "lines": lines,
+        "seconds": seconds,
+        "rate": len(partners) / seconds,
+        "rss_mb": round(rss_mb(), 1),
+    }
+
+
+def cmd_statements_monthly(env, tag):
+    """The monthly statement cron (one PDF and one email per customer), then again:
+    the second run must send nothing."""
+    from odoo.addons.base.models.ir_actions_report import _wkhtml
+
+    partners = _statement_partners(env, tag)
+    Stats.pdf_calls = Stats.pdf_documents = 0
+    env.cr.commit()
+    start = time.monotonic()
+    run_cron(env, "crm_billing.ir_cron_monthly_statements")
+    seconds = time.monotonic() - start
+    env.cr.execute(
+        "SELECT count(*), count(DISTINCT partner_id) FROM crm_billing_statement"
+        " WHERE partner_id = ANY(%s) AND month IS NOT NULL",
+        [partners.ids],
+    )
+    sent, customers = env.cr.fetchone()
+    start2 = time.monotonic()
+    run_cron(env, "crm_billing.ir_cron_monthly_statements")
+    rerun_seconds = time.monotonic() - start2
+    env.cr.execute(
+        "SELECT count(*) FROM crm_billing_statement WHERE partner_id = ANY(%s)", [partners.ids]
+    )
+    after = env.cr.fetchone()[0]
+    env.cr.execute(
+        "SELECT mm.state, count(*) FROM mail_mail mm JOIN mail_message msg"
+        " ON msg.id = mm.mail_message_id WHERE msg.model = 'res.partner'"
+        " AND msg.res_id = ANY(%s) GROUP BY 1",
+        [partners.ids],
+    )
+    mails = dict(env.cr.fetchall())
+    rss = [round(mb, 1) for _t, mb, processed in Stats.batches if processed]
+    ok = sent == len(partners) and customers == len(partners) and after == sent
+    return {
+        "customers": len(partners),
+        "sent": sent,
+        "seconds": seconds,
+        "rate": sent / seconds if seconds else 0.0,
+        "rerun_seconds": rerun_seconds,
+        "pdf_calls": Stats.pdf_calls,
+        "patched_qt": _wkhtml().is_patched_qt,
+        "rss_mb": rss or [rss_mb()],
+        "mails": mails,
+        "ok": ok,
+        "verdict": (
+            f"one per customer: {'OK' if ok else 'FAILED'} ({sent} statements for {customers} "
+            f"customers of {len(partners)}; re-run sent {after - sent}; emails as mail.mail: "
+            f"{mails})"
+        ),
+    }
+
+
 COMMANDS = {
     "info": cmd_info,
     "setup": cmd_setup,
@@ -417,6 +583,9 @@ COMMANDS = {
     "check": cmd_check,
     "send": cmd_send,
     "remind": cmd_remind,
+    "statements_setup": cmd_statements_setup,
+    "statements_render": cmd_statements_render,
+    "statements_monthly": cmd_statements_monthly,
 }
 
 

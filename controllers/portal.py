@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import OrderedDict
 
-from odoo import _, http
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, fields, http
 from odoo.exceptions import AccessError, MissingError
 from odoo.fields import Domain
 from odoo.http import content_disposition, request
@@ -13,6 +15,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 RECEIPT_REPORT_XMLID = "crm_billing.action_report_receipt"
+STATEMENT_REPORT_XMLID = "crm_billing.action_report_statement"
 
 
 class BillingBackendRedirect(Exception):
@@ -118,6 +121,7 @@ class CrmBillingPortal(CustomerPortal):
                 "sortby": sortby,
                 "searchbar_filters": OrderedDict(filters.items()),
                 "filterby": filterby,
+                **self._get_billing_statement_options(),
             }
         )
         return request.render("crm_billing.portal_my_billing_schedules", values)
@@ -246,3 +250,56 @@ class CrmBillingPortal(CustomerPortal):
             ("Content-Disposition", content_disposition(f"{name}.pdf")),
         ]
         return request.make_response(pdf, headers=headers)
+
+    # --- Statements ---
+
+    def _get_billing_statement_options(self, statement_type=None, date_from=None, date_to=None):
+        """The statement asked for, from the form's values; anything unreadable falls
+        back to the default (activity of the last three months until today)."""
+        today = fields.Date.context_today(request.env.user)
+
+        def to_date(value, default):
+            try:
+                return fields.Date.to_date(value) or default
+            except (TypeError, ValueError):
+                return default
+
+        date_to = to_date(date_to, today)
+        date_from = to_date(date_from, (date_to - relativedelta(months=3)).replace(day=1))
+        if date_from > date_to:
+            date_from, date_to = date_to, date_from
+        return {
+            "statement_type": (
+                statement_type if statement_type in ("outstanding", "activity") else "activity"
+            ),
+            "statement_date_from": date_from,
+            "statement_date_to": date_to,
+        }
+
+    @http.route(["/my/billing/statement"], type="http", auth="user", website=True)
+    def portal_my_billing_statement(
+        self,
+        statement_type=None,
+        date_from=None,
+        date_to=None,
+        report_type="pdf",
+        download=False,
+        **kw,
+    ):
+        """The statement of the logged-in customer's own commercial partner, for the
+        dates asked: no partner is taken from the request."""
+        options = self._get_billing_statement_options(statement_type, date_from, date_to)
+        partner_sudo = request.env.user.commercial_partner_id.sudo()
+        request.update_context(
+            crm_billing_statement={
+                "statement_type": options["statement_type"],
+                "date_from": fields.Date.to_string(options["statement_date_from"]),
+                "date_to": fields.Date.to_string(options["statement_date_to"]),
+            }
+        )
+        return self._show_report(
+            model=partner_sudo,
+            report_type=report_type if report_type in ("pdf", "html") else "pdf",
+            report_ref=STATEMENT_REPORT_XMLID,
+            download=download in (True, "1", "true", "True"),
+        )

@@ -17,3 +17,4 @@ from . import crm_billing_mrr_movement_report
 from . import crm_billing_ageing_report
 from . import crm_billing_payment_report
 from . import mail_compose_message
+from . import crm_billing_statement

@@ -193,6 +193,20 @@ class CrmBillingReminder(models.Model):
                 attachments.append((invoice._get_invoice_report_filename(), content))
         return attachments
 
+    def _get_statement_attachment(self):
+        """(file name, PDF) of the customer's outstanding statement at the reminder's date."""
+        self.ensure_one()
+        Statement = self.env["crm.billing.statement"].sudo().with_company(self.company_id)
+        statement = Statement.new(
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                "statement_type": "outstanding",
+                "date_to": self.date,
+            }
+        )
+        return statement._render_pdf()
+
     def _render_email(self):
         """Subject, body and sender of this reminder's email, in the customer's language."""
         self.ensure_one()
@@ -223,6 +237,8 @@ class CrmBillingReminder(models.Model):
             )
         values = self._render_email()
         attachments = self._get_invoice_attachments() if self.level_id.attach_invoices else []
+        if self.level_id.attach_statement:
+            attachments.append(self._get_statement_attachment())
         # a reminder sent by hand comes from its sender, so that the answer reaches him;
         # the daily run's come from the template's sender (the company by default)
         if self.manual:

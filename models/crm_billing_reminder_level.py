@@ -50,6 +50,9 @@ class CrmBillingReminderLevel(models.Model):
         "which lists the invoices covered.",
     )
     attach_invoices = fields.Boolean(help="Attach the PDF of every invoice the reminder covers.")
+    attach_statement = fields.Boolean(
+        help="Attach the customer's outstanding statement at the reminder's date."
+    )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
         default=lambda self: self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False),

@@ -9,3 +9,6 @@ class ResConfigSettings(models.TransientModel):
     billing_document_style = fields.Selection(
         related="company_id.billing_document_style", readonly=False
     )
+    billing_statement_monthly_default = fields.Boolean(
+        related="company_id.billing_statement_monthly_default", readonly=False
+    )

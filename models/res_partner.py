@@ -1,6 +1,6 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import _, fields, models
 
 
 class ResPartner(models.Model):
@@ -27,6 +27,12 @@ class ResPartner(models.Model):
         help="What the customer owes on posted invoices past their due date, in company currency.",
     )
     billing_currency_id = fields.Many2one("res.currency", compute="_compute_billing_currency_id")
+    billing_statement_monthly = fields.Boolean(
+        string="Monthly Statement",
+        company_dependent=True,
+        help="Email this customer its activity statement every month. Unless set here, "
+        "the company's default applies (Settings > Invoicing).",
+    )
     billing_reminder_excluded = fields.Boolean(
         string="No Payment Reminders",
         company_dependent=True,
@@ -263,6 +269,32 @@ class ResPartner(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "crm_billing.crm_billing_reminder_action"
+        )
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {}
+        return action
+
+    def action_billing_statement(self):
+        """Open the statement wizard (print or send) on these customers."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Customer Statement"),
+            "res_model": "crm.billing.statement.wizard",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_partner_ids": self.ids},
+        }
+
+    def _get_report_base_filename(self):
+        """File name of the customer statement (the portal's downloads use it)."""
+        self.ensure_one()
+        return _("Statement %s", self.name)
+
+    def action_view_billing_statements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_billing.crm_billing_statement_action"
         )
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {}

@@ -11,3 +11,4 @@ from . import test_reports
 from . import test_receipt_verify
 from . import test_what_users_see
 from . import test_security
+from . import test_statements
