@@ -48,6 +48,8 @@
         "views/crm_billing_reminder_views.xml",
         "wizards/crm_billing_reminder_send_views.xml",
         "views/crm_billing_menus.xml",
+        "views/crm_billing_change_views.xml",
+        "wizards/crm_billing_change_wizard_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -16,3 +16,5 @@ from . import crm_billing_mrr_report
 from . import crm_billing_mrr_movement_report
 from . import crm_billing_ageing_report
 from . import crm_billing_payment_report
+from . import crm_billing_change
+from . import crm_billing_schedule_change

@@ -9,3 +9,12 @@ class ResConfigSettings(models.TransientModel):
     billing_document_style = fields.Selection(
         related="company_id.billing_document_style", readonly=False
     )
+    billing_upgrade_invoicing = fields.Selection(
+        related="company_id.billing_upgrade_invoicing", readonly=False
+    )
+    billing_close_credit_unused = fields.Boolean(
+        related="company_id.billing_close_credit_unused", readonly=False
+    )
+    billing_renewal_notice_days = fields.Integer(
+        related="company_id.billing_renewal_notice_days", readonly=False
+    )

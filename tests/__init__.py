@@ -9,3 +9,4 @@ from . import test_tour_sales
 from . import test_concurrency
 from . import test_reports
 from . import test_receipt_verify
+from . import test_lifecycle_change

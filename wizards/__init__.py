@@ -2,3 +2,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import crm_billing_schedule_wizard
 from . import crm_billing_reminder_send
+from . import crm_billing_change_wizard
