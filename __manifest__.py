@@ -50,6 +50,9 @@
         "views/crm_billing_menus.xml",
         "views/crm_billing_change_views.xml",
         "wizards/crm_billing_change_wizard_views.xml",
+        "data/crm_billing_close_reason_data.xml",
+        "views/crm_billing_close_reason_views.xml",
+        "wizards/crm_billing_close_wizard_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -10,3 +10,4 @@ from . import test_concurrency
 from . import test_reports
 from . import test_receipt_verify
 from . import test_lifecycle_change
+from . import test_lifecycle_close
