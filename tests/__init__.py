@@ -11,3 +11,4 @@ from . import test_reports
 from . import test_receipt_verify
 from . import test_lifecycle_change
 from . import test_lifecycle_close
+from . import test_lifecycle_mrr
