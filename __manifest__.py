@@ -53,6 +53,8 @@
         "data/crm_billing_close_reason_data.xml",
         "views/crm_billing_close_reason_views.xml",
         "wizards/crm_billing_close_wizard_views.xml",
+        "data/crm_billing_renewal_data.xml",
+        "views/crm_billing_renewal_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -20,3 +20,4 @@ from . import crm_billing_change
 from . import crm_billing_schedule_change
 from . import crm_billing_close_reason
 from . import crm_billing_schedule_close
+from . import crm_billing_schedule_renewal

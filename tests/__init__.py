@@ -12,3 +12,4 @@ from . import test_receipt_verify
 from . import test_lifecycle_change
 from . import test_lifecycle_close
 from . import test_lifecycle_mrr
+from . import test_lifecycle_renewal
