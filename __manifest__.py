@@ -55,6 +55,8 @@
         "wizards/crm_billing_close_wizard_views.xml",
         "data/crm_billing_renewal_data.xml",
         "views/crm_billing_renewal_views.xml",
+        "views/crm_billing_portal_lifecycle_templates.xml",
+        "views/crm_billing_portal_lifecycle_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

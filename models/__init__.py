@@ -21,3 +21,4 @@ from . import crm_billing_schedule_change
 from . import crm_billing_close_reason
 from . import crm_billing_schedule_close
 from . import crm_billing_schedule_renewal
+from . import crm_billing_schedule_portal

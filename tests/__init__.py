@@ -13,3 +13,4 @@ from . import test_lifecycle_change
 from . import test_lifecycle_close
 from . import test_lifecycle_mrr
 from . import test_lifecycle_renewal
+from . import test_lifecycle_portal
