@@ -18,7 +18,6 @@ class CrmBillingSchedule(models.Model):
 
     close_reason_id = fields.Many2one(
         "crm.billing.close.reason",
-        string="Close Reason",
         tracking=True,
         copy=False,
         ondelete="restrict",

@@ -10,7 +10,7 @@ class CrmBillingCloseWizard(models.TransientModel):
     _description = "Close Billing Schedules"
 
     schedule_ids = fields.Many2many("crm.billing.schedule", string="Schedules", required=True)
-    reason_id = fields.Many2one("crm.billing.close.reason", string="Reason", required=True)
+    reason_id = fields.Many2one("crm.billing.close.reason", required=True)
     when = fields.Selection(
         [("now", "Now"), ("period_end", "At the end of the current period")],
         default="period_end",
