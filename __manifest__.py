@@ -52,6 +52,15 @@
         "views/crm_billing_statement_views.xml",
         "wizards/crm_billing_statement_wizard_views.xml",
         "views/crm_billing_menus.xml",
+        "views/crm_billing_change_views.xml",
+        "wizards/crm_billing_change_wizard_views.xml",
+        "data/crm_billing_close_reason_data.xml",
+        "views/crm_billing_close_reason_views.xml",
+        "wizards/crm_billing_close_wizard_views.xml",
+        "data/crm_billing_renewal_data.xml",
+        "views/crm_billing_renewal_views.xml",
+        "views/crm_billing_portal_lifecycle_templates.xml",
+        "views/crm_billing_portal_lifecycle_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

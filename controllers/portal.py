@@ -5,7 +5,7 @@ from collections import OrderedDict
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, fields, http
-from odoo.exceptions import AccessError, MissingError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.http import content_disposition, request
 from odoo.tools import consteq
@@ -303,3 +303,86 @@ class CrmBillingPortal(CustomerPortal):
             report_ref=STATEMENT_REPORT_XMLID,
             download=download in (True, "1", "true", "True"),
         )
+
+    # --- Self-service ---
+    # Every change goes through the schedule's billing_portal_* methods, which check
+    # the record rules and the schedule's rules themselves (over JSON-RPC too).
+
+    def _billing_self_service_page(self, schedule_id, error=None, notice=None):
+        schedule_sudo = self._document_check_access("crm.billing.schedule", schedule_id)
+        values = self._billing_schedule_get_page_view_values(schedule_sudo, None)
+        values.update({"billing_error": error, "billing_notice": notice})
+        return request.render("crm_billing.portal_my_billing_schedule", values)
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/change"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_change(
+        self, schedule_id, line_id=None, quantity=None, confirm=None, **kw
+    ):
+        """Review, then confirm, a quantity change: the prorated amount is shown first."""
+        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
+        try:
+            line_id = int(line_id or 0)
+            if not confirm:
+                preview = schedule.billing_portal_preview_quantity(line_id, quantity)
+                schedule_sudo = self._document_check_access("crm.billing.schedule", schedule_id)
+                values = self._prepare_portal_layout_values()
+                values.update(
+                    {
+                        "page_name": "billing_schedule",
+                        "schedule": schedule_sudo,
+                        "preview": preview,
+                        "line_id": line_id,
+                    }
+                )
+                return request.render("crm_billing.portal_billing_change_confirm", values)
+            schedule.billing_portal_change_quantity(line_id, quantity)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        except (UserError, ValidationError, ValueError) as error:
+            message = error.args[0] if error.args else str(error)
+            return self._billing_self_service_page(schedule_id, error=message)
+        return self._billing_self_service_page(
+            schedule_id, notice=_("Your subscription has been changed.")
+        )
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/cancel"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_cancel(self, schedule_id, reason_id=None, **kw):
+        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
+        try:
+            schedule.billing_portal_cancel(reason_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        except (UserError, ValidationError, ValueError) as error:
+            return self._billing_self_service_page(schedule_id, error=error.args[0])
+        return self._billing_self_service_page(
+            schedule_id, notice=_("Your subscription ends with the current period.")
+        )
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/reactivate"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_reactivate(self, schedule_id, **kw):
+        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
+        try:
+            schedule.billing_portal_reactivate()
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        except (UserError, ValidationError) as error:
+            return self._billing_self_service_page(schedule_id, error=error.args[0])
+        return self._billing_self_service_page(schedule_id, notice=_("Your subscription goes on."))

@@ -18,3 +18,9 @@ from . import crm_billing_ageing_report
 from . import crm_billing_payment_report
 from . import mail_compose_message
 from . import crm_billing_statement
+from . import crm_billing_change
+from . import crm_billing_schedule_change
+from . import crm_billing_close_reason
+from . import crm_billing_schedule_close
+from . import crm_billing_schedule_renewal
+from . import crm_billing_schedule_portal

@@ -145,3 +145,30 @@ def monthly_factor(rule_type, interval):
     """How many times a month one period's amount recurs (for MRR)."""
     _check(rule_type, interval)
     return MONTHLY_FACTOR[rule_type] / interval
+
+
+def period_share(period_start, period_end, factor, day_from=None, day_to=None):
+    """Share of a full period covered by the days ``day_from`` to ``day_to``
+    (inclusive, clipped to the period ``period_start`` .. ``period_end``), as a
+    Fraction: days covered / days in the full period. ``factor`` is the share of a
+    full period that the period itself covers (1, or less for a prorated one), from
+    which the full period's length is found. Changes and closings prorate with it,
+    exactly as the periods themselves are prorated."""
+    full_days = round(Fraction((period_end - period_start).days + 1) / Fraction(factor))
+    first = max(day_from or period_start, period_start)
+    last = min(day_to or period_end, period_end)
+    if last < first or full_days <= 0:
+        return Fraction(0)
+    return Fraction((last - first).days + 1, full_days)
+
+
+def period_at(day, date_start, rule_type, interval=1, date_end=None, **kw):
+    """The period holding ``day``, or None when ``day`` is outside the schedule."""
+    if day < date_start or (date_end and day > date_end):
+        return None
+    for period in iter_periods(date_start, rule_type, interval, date_end, **kw):
+        if period.date_start > day:
+            return None
+        if period.date_end >= day:
+            return period
+    return None

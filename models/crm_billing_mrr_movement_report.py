@@ -36,8 +36,21 @@ class CrmBillingMrrMovementReport(models.Model):
     net_new_mrr = fields.Monetary(string="Net New MRR", readonly=True)
     is_new = fields.Boolean(string="New Customer", readonly=True)
     is_churned = fields.Boolean(string="Churned Customer", readonly=True)
+    close_reason_id = fields.Many2one(
+        "crm.billing.close.reason",
+        string="Churn Reason",
+        readonly=True,
+        help="Churned customers: the reason their last schedule was closed for.",
+    )
 
-    _depends = CrmBillingMrrReport._depends
+    _depends = {
+        **CrmBillingMrrReport._depends,
+        "crm.billing.schedule": [
+            *CrmBillingMrrReport._depends["crm.billing.schedule"],
+            "close_reason_id",
+            "close_date",
+        ],
+    }
 
     @property
     def _table_query(self):
@@ -83,8 +96,19 @@ class CrmBillingMrrMovementReport(models.Model):
                 CASE WHEN previous_mrr > 0 AND mrr = 0 THEN previous_mrr ELSE 0 END AS churned_mrr,
                 mrr - previous_mrr AS net_new_mrr,
                 previous_mrr = 0 AND mrr > 0 AS is_new,
-                previous_mrr > 0 AND mrr = 0 AS is_churned
+                previous_mrr > 0 AND mrr = 0 AS is_churned,
+                churn_reason.close_reason_id AS close_reason_id
             FROM moves
+            LEFT JOIN LATERAL (
+                SELECT s.close_reason_id
+                  FROM crm_billing_schedule s
+                 WHERE s.commercial_partner_id = moves.partner_id
+                   AND s.company_id = moves.company_id
+                   AND s.close_reason_id IS NOT NULL
+                   AND s.close_date < moves.month + interval '1 month'
+                 ORDER BY s.close_date DESC, s.id DESC
+                 LIMIT 1
+            ) churn_reason ON moves.previous_mrr > 0 AND moves.mrr = 0
             """,
             mrr_query=mrr_query,
             today=today,

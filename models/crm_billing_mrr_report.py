@@ -83,6 +83,7 @@ class CrmBillingMrrReport(models.Model):
         ],
         "crm.billing.schedule.line": ["schedule_id", "product_id", "price_subtotal"],
         "crm.billing.period": ["schedule_id", "date_end"],
+        "crm.billing.change": ["line_id", "date", "old_subtotal", "new_subtotal"],
         "res.currency.rate": ["currency_id", "company_id", "name", "rate"],
         "product.product": ["product_tmpl_id"],
         "product.template": ["categ_id"],
@@ -102,6 +103,22 @@ class CrmBillingMrrReport(models.Model):
             """CASE WHEN s.state = 'running' THEN s.date_end
                 ELSE COALESCE(LEAST(s.date_end, last_period.date_end), s.date_start - 1)
             END"""
+        )
+
+    @api.model
+    def _line_subtotal_sql(self):
+        """A line's amount per period on the snapshot day, from its change history:
+        the amount set by the last change on or before that day, else the amount
+        before the first change after it, else (never changed) today's amount."""
+        return SQL(
+            """COALESCE(
+                (SELECT ch.new_subtotal FROM crm_billing_change ch
+                  WHERE ch.line_id = l.id AND ch.date <= snapshot.day
+                  ORDER BY ch.date DESC, ch.id DESC LIMIT 1),
+                (SELECT ch.old_subtotal FROM crm_billing_change ch
+                  WHERE ch.line_id = l.id AND ch.date > snapshot.day
+                  ORDER BY ch.date, ch.id LIMIT 1),
+                l.price_subtotal)"""
         )
 
     @api.model
@@ -127,9 +144,10 @@ class CrmBillingMrrReport(models.Model):
     def _mrr_query(self, today):
         amount = SQL(
             """ROUND(
-                (l.price_subtotal * (%(factor)s) * CASE WHEN s.currency_id = c.currency_id THEN 1.0
+                (%(subtotal)s * (%(factor)s) * CASE WHEN s.currency_id = c.currency_id THEN 1.0
                     ELSE %(company_rate)s / %(schedule_rate)s END)::numeric,
                 company_currency.decimal_places)""",
+            subtotal=self._line_subtotal_sql(),
             factor=_MONTHLY_FACTOR_SQL,
             company_rate=self._rate_sql(SQL("c.currency_id"), SQL("snapshot.day")),
             schedule_rate=self._rate_sql(SQL("s.currency_id"), SQL("snapshot.day")),

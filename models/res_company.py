@@ -25,6 +25,32 @@ class ResCompany(models.Model):
         "by email every month.",
     )
 
+    # --- Subscription lifecycle ---
+
+    billing_upgrade_invoicing = fields.Selection(
+        [
+            ("now", "Prorated invoice at once"),
+            ("next_invoice", "On the next invoice"),
+        ],
+        string="Mid-Period Upgrades",
+        default="now",
+        required=True,
+        help="How an upgrade of a period already invoiced is billed: a prorated invoice "
+        "for the rest of the period at once, or a prorated line on the next invoice. "
+        "Downgrades are always credited at once.",
+    )
+    billing_close_credit_unused = fields.Boolean(
+        string="Credit Unused Days on Closing",
+        default=True,
+        help="Closing a schedule at once credits the unused part of a prepaid period.",
+    )
+    billing_renewal_notice_days = fields.Integer(
+        string="Renewal Notice (Days)",
+        default=30,
+        help="How many days before a fixed-term schedule ends the salesperson gets an "
+        "activity and the customer an email.",
+    )
+
     # the company default is the default of the partners' company-dependent field
     @api.depends_context("uid")
     def _compute_billing_statement_monthly_default(self):

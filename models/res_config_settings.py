@@ -12,3 +12,12 @@ class ResConfigSettings(models.TransientModel):
     billing_statement_monthly_default = fields.Boolean(
         related="company_id.billing_statement_monthly_default", readonly=False
     )
+    billing_upgrade_invoicing = fields.Selection(
+        related="company_id.billing_upgrade_invoicing", readonly=False
+    )
+    billing_close_credit_unused = fields.Boolean(
+        related="company_id.billing_close_credit_unused", readonly=False
+    )
+    billing_renewal_notice_days = fields.Integer(
+        related="company_id.billing_renewal_notice_days", readonly=False
+    )

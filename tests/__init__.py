@@ -12,3 +12,8 @@ from . import test_receipt_verify
 from . import test_what_users_see
 from . import test_security
 from . import test_statements
+from . import test_lifecycle_change
+from . import test_lifecycle_close
+from . import test_lifecycle_mrr
+from . import test_lifecycle_renewal
+from . import test_lifecycle_portal

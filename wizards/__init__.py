@@ -3,3 +3,5 @@
 from . import crm_billing_schedule_wizard
 from . import crm_billing_reminder_send
 from . import crm_billing_statement_wizard
+from . import crm_billing_change_wizard
+from . import crm_billing_close_wizard
