@@ -4,7 +4,7 @@
     "name": "CRM Billing",
     "summary": "Recurring and instalment billing, payment reminders and "
     "verifiable receipts, from the CRM",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-billing/crm_billing",
     "author": "crm_billing authors",
@@ -32,7 +32,6 @@
         "data/mail_template_statement.xml",
         "views/account_payment_views.xml",
         "views/res_config_settings_views.xml",
-        "views/res_company_views.xml",
         "views/receipt_verify_templates.xml",
         "views/crm_billing_schedule_views.xml",
         "views/crm_billing_period_views.xml",
@@ -63,6 +62,9 @@
         "views/crm_billing_portal_lifecycle_views.xml",
     ],
     "assets": {
+        "web.report_assets_common": [
+            "crm_billing/static/src/scss/report_layouts.scss",
+        ],
         "web.assets_tests": [
             "crm_billing/static/src/tours/*.js",
         ],

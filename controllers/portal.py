@@ -14,7 +14,7 @@ from odoo.tools.safe_eval import safe_eval, time
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
-RECEIPT_REPORT_XMLID = "crm_billing.action_report_receipt"
+RECEIPT_REPORT_XMLID = "account.action_report_payment_receipt"
 STATEMENT_REPORT_XMLID = "crm_billing.action_report_statement"
 
 

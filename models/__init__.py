@@ -24,3 +24,4 @@ from . import crm_billing_close_reason
 from . import crm_billing_schedule_close
 from . import crm_billing_schedule_renewal
 from . import crm_billing_schedule_portal
+from . import ir_actions_report

@@ -316,7 +316,7 @@ class AccountPayment(models.Model):
 
     def action_print_receipt(self):
         self._crm_billing_check_receipt_printable()
-        return self.env.ref("crm_billing.action_report_receipt").report_action(self)
+        return self.env.ref("account.action_report_payment_receipt").report_action(self)
 
     def action_send_receipt(self):
         """Open the mail composer with the receipt template; the receipt is numbered

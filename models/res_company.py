@@ -6,17 +6,6 @@ from odoo import api, fields, models
 class ResCompany(models.Model):
     _inherit = "res.company"
 
-    billing_document_style = fields.Selection(
-        selection=[
-            ("classic", "Classic"),
-            ("modern", "Modern"),
-            ("compact", "Compact"),
-        ],
-        default="classic",
-        required=True,
-        help="Look of the invoices, estimates and receipts printed by CRM Billing.",
-    )
-
     billing_statement_monthly_default = fields.Boolean(
         string="Monthly Statements by Default",
         compute="_compute_billing_statement_monthly_default",

@@ -6,9 +6,6 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    billing_document_style = fields.Selection(
-        related="company_id.billing_document_style", readonly=False
-    )
     billing_statement_monthly_default = fields.Boolean(
         related="company_id.billing_statement_monthly_default", readonly=False
     )

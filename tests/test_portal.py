@@ -253,7 +253,7 @@ class TestBillingPortal(AccountTestInvoicingHttpCommon):
 
     @mute_logger("odoo.http")
     def test_receipt_download_checks_access(self):
-        report = self.env.ref("crm_billing.action_report_receipt", raise_if_not_found=False)
+        report = self.env.ref("account.action_report_payment_receipt", raise_if_not_found=False)
         own_url = f"/my/billing/{self.schedule_a.id}/receipt/{self.payment_a.id}"
         self.authenticate("portal_alice", "portal_alice_pw")
         page = self._get(self.schedule_a.access_url).text

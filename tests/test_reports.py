@@ -12,9 +12,11 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-INVOICE_REPORT = "crm_billing.action_report_invoice"
+INVOICE_REPORT = "account.account_invoices"
 ESTIMATE_REPORT = "crm_billing.action_report_estimate"
-RECEIPT_REPORT = "crm_billing.action_report_receipt"
+QUOTATION_REPORT = "sale.action_report_saleorder"
+RECEIPT_REPORT = "account.action_report_payment_receipt"
+LAYOUTS = ("classic", "modern", "compact")
 
 
 class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
@@ -35,7 +37,7 @@ class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
                 "street": "12 Harbour Road",
                 "city": "Bristol",
                 "zip": "BS1 5TY",
-                "billing_document_style": "classic",
+                "external_report_layout_id": cls.env.ref("crm_billing.external_layout_classic").id,
             }
         )
         cls.customer = cls.env["res.partner"].create(
@@ -62,18 +64,27 @@ class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
             ._render_qweb_pdf(report_ref, records.ids)
         )
         self.assertEqual(report_format, "pdf")
+        return self._text_of(pdf)
+
+    def _text_of(self, pdf):
+        """The PDF's text as pdftotext reads it twice, whitespace normalised: in
+        reading order (a sentence wrapped in a narrow column reads whole), then as laid
+        out on the page (a label and the amount beside it read together)."""
         self.assertTrue(pdf.startswith(b"%PDF"), "a real PDF, rendered by wkhtmltopdf")
+        texts = []
         with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf_file:
             pdf_file.write(pdf)
             pdf_file.flush()
-            text = subprocess.run(
-                ["pdftotext", "-layout", pdf_file.name, "-"],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        # drop the zero-width spaces Odoo puts in monetary amounts
-        return " ".join(text.replace("\u200b", "").split())
+            for mode in ([], ["-layout"]):
+                text = subprocess.run(
+                    ["pdftotext", *mode, pdf_file.name, "-"],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+                # drop the zero-width spaces Odoo puts in monetary amounts
+                texts.append(" ".join(text.replace("\u200b", "").split()))
+        return " | ".join(texts)
 
     def _invoice(self, partner=None, price=1234.56, post=True):
         invoice = self.env["account.move"].create(
@@ -97,6 +108,35 @@ class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
         if post:
             invoice.action_post()
         return invoice
+
+    def _quotation(self, partner=None):
+        return self.env["sale.order"].create(
+            {
+                "partner_id": (partner or self.customer).id,
+                "date_order": "2027-03-02 10:00:00",
+                "validity_date": date(2027, 4, 1),
+                "payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+                "order_line": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "product_uom_qty": 2,
+                            "price_unit": 1234.56,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _use_layout(self, name):
+        self.company.external_report_layout_id = self.env.ref(f"crm_billing.external_layout_{name}")
+
+    def _assert_company_block(self, text):
+        """The letterhead is in the body, so it is printed even by a wkhtmltopdf
+        that draws no page header."""
+        self.assertIn(self.company.name, text)
+        self.assertIn("12 Harbour Road", text)
 
     def _pay(self, invoices, amount, pay_date=date(2027, 2, 10)):
         return (
@@ -134,7 +174,7 @@ class TestBillingDocuments(BillingDocumentsCommon):
         invoice = self._invoice()
         self._pay(invoice, 1000.0)
         text = self._pdf_text(INVOICE_REPORT, invoice)
-        self.assertIn("Paid $ 1,000.00", text)
+        self.assertIn("Paid on 02/10/2027 $ 1,000.00", text)
         self.assertNotIn("-1,000.00", text)
         self.assertIn("Amount Due $ 419.74", text)
 
@@ -195,38 +235,29 @@ class TestBillingDocuments(BillingDocumentsCommon):
                         self.assertNotIn(other_words, text)
 
     def test_estimate_pdf(self):
-        order = self.env["sale.order"].create(
-            {
-                "partner_id": self.customer.id,
-                "date_order": "2027-03-02 10:00:00",
-                "validity_date": date(2027, 4, 1),
-                "payment_term_id": self.env.ref("account.account_payment_term_30days").id,
-                "order_line": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "product_uom_qty": 2,
-                            "price_unit": 1234.56,
-                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                        }
-                    )
-                ],
-            }
-        )
+        order = self._quotation()
         self.assertEqual(order.amount_total, 2839.49)
-        text = self._pdf_text(ESTIMATE_REPORT, order)
-        self.assertIn("Estimate", text)
-        self.assertNotIn("Quotation", text)
-        self.assertIn(order.name, text)
-        self.assertIn("Valid Until 04/01/2027", text)
-        self.assertIn("This estimate is valid until 04/01/2027", text)
-        self.assertIn("Signature", text)
-        self.assertIn("$ 2,469.12", text)  # untaxed
-        self.assertIn("$ 2,839.49", text)
-        self.assertIn(
-            "Two Thousand, Eight Hundred And Thirty-Nine Dollars and Forty-Nine Cents", text
-        )
-        self.assertIn("30 Days", text)
+        for report in (ESTIMATE_REPORT, QUOTATION_REPORT):
+            with self.subTest(report=report):
+                text = self._pdf_text(report, order)
+                self.assertIn(f"Estimate # {order.name}", text)
+                self.assertNotIn("Quotation", text)
+                self.assertIn("VALID UNTIL", text.upper())
+                self.assertIn("This estimate is valid until 04/01/2027", text)
+                self.assertIn("Name Signature Date", text)
+                self.assertIn("$ 2,469.12", text)  # untaxed
+                self.assertIn("$ 2,839.49", text)
+                self.assertIn(
+                    "Two Thousand, Eight Hundred And Thirty-Nine Dollars and Forty-Nine Cents",
+                    text,
+                )
+                self._assert_company_block(text)
+        # a confirmed order is an order, with nothing left to accept
+        order.action_confirm()
+        text = self._pdf_text(QUOTATION_REPORT, order)
+        self.assertIn(f"Order # {order.name}", text)
+        self.assertNotIn("Estimate", text)
+        self.assertNotIn("Signature", text)
 
     def test_receipt_pdf_number_copy_and_settled_invoices(self):
         invoice = self._invoice()
@@ -323,30 +354,115 @@ class TestBillingDocuments(BillingDocumentsCommon):
         with self.assertRaisesRegex(UserError, "customer has no address"):
             Report._render_qweb_pdf(ESTIMATE_REPORT, order.ids)
 
-    def test_document_styles(self):
-        """Each style comes from the same layout; the company chooses it in the settings."""
+    def test_each_layout_dresses_every_document(self):
+        """The three styles are document layouts: invoice, quotation and receipt all
+        wear the company's choice, letterhead included."""
         invoice = self._invoice()
-        for style in ("classic", "modern", "compact"):
-            with self.subTest(style=style):
-                settings = self.env["res.config.settings"].create({"billing_document_style": style})
-                settings.execute()
-                self.assertEqual(self.company.billing_document_style, style)
-                html = self.env["ir.actions.report"]._render_qweb_html(INVOICE_REPORT, invoice.ids)[
-                    0
-                ]
-                self.assertIn(f"article cb-doc cb-{style}".encode(), html)
-        text = self._pdf_text(INVOICE_REPORT, invoice)
-        self.assertIn("$ 1,419.74", text)
+        order = self._quotation()
+        payment = self._pay(invoice, 1000.0)
+        for name in LAYOUTS:
+            with self.subTest(layout=name):
+                self._use_layout(name)
+                text = self._pdf_text(INVOICE_REPORT, invoice)
+                self._assert_company_block(text)
+                self.assertIn(f"Invoice {invoice.name}", text)
+                self.assertIn("Marlowe Consulting", text)
+                self.assertIn("$ 1,419.74", text)
+                text = self._pdf_text(QUOTATION_REPORT, order)
+                self._assert_company_block(text)
+                self.assertIn(f"Estimate # {order.name}", text)
+                self.assertIn("$ 2,839.49", text)
+                text = self._pdf_text(RECEIPT_REPORT, payment)
+                self._assert_company_block(text)
+                self.assertIn(f"Receipt {payment.receipt_number}", text)
+                self.assertIn("$ 1,000.00", text)
+
+    def test_layouts_are_chosen_in_document_layout(self):
+        """Settings > Document Layout offers the three styles beside Odoo's own, and
+        saving one makes it the company's layout."""
+        layouts = self.env["report.layout"].search([])
+        for name in LAYOUTS:
+            with self.subTest(layout=name):
+                layout = self.env.ref(f"crm_billing.report_layout_{name}")
+                self.assertIn(layout, layouts)
+                wizard = (
+                    self.env["base.document.layout"]
+                    .with_company(self.company)
+                    .create(
+                        {"report_layout_id": layout.id, "external_report_layout_id": layout.view_id.id}
+                    )
+                )
+                wizard.document_layout_save()
+                self.assertEqual(self.company.external_report_layout_id, layout.view_id)
+                # the wizard's preview renders in the layout too
+                self.assertIn(self.company.name, str(wizard.preview))
+        self.assertNotIn("billing_document_style", self.env["res.company"]._fields)
+
+    def test_one_invoice_whichever_door(self):
+        """Sending stores Odoo's invoice PDF; the portal serves that same file, and it
+        carries what crm_billing adds."""
+        schedule = self.env["crm.billing.schedule"].create(
+            {
+                "partner_id": self.customer.id,
+                "rule_type": "monthly",
+                "interval": 1,
+                "date_start": date(2027, 1, 31),
+                "auto_post": True,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product.id,
+                            "name": "Support",
+                            "quantity": 1,
+                            "price_unit": 1234.56,
+                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
+                        }
+                    )
+                ],
+            }
+        )
+        schedule.action_start()
+        with freeze_time("2027-02-05"):
+            invoice = schedule._generate_invoices(today=date(2027, 2, 5))
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(invoice.invoice_pdf_report_id)
+        invoice.with_context(force_report_rendering=True)._generate_and_send(
+            sending_methods=["manual"]
+        )
+        sent = invoice.invoice_pdf_report_id
+        self.assertTrue(sent, "sending stores the invoice PDF")
+        text = self._text_of(sent.raw)
+        self.assertIn(f"Invoice {invoice.name}", text)
+        self.assertIn("From 01/31/2027 to 02/27/2027", text)  # the service period
+        self.assertIn("One Thousand, Four Hundred And Nineteen Dollars", text)
+        self.assertIn(f"Payment reference {invoice.payment_reference}", text)
+        self._assert_company_block(text)
+        # the customer's download from the portal is the very same file
+        self.authenticate(None, None)
+        response = self.url_open(invoice.get_portal_url(report_type="pdf", download=True))
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Content-Type"], "application/pdf")
+        self.assertEqual(response.content, sent.raw)
+        # the print menu of the invoice offers Odoo's invoice, and no second one
+        self.assertEqual(
+            self.env["ir.actions.report"].search(
+                [("model", "=", "account.move"), ("report_name", "like", "crm_billing")]
+            ),
+            self.env["ir.actions.report"],
+        )
+        self.assertEqual(
+            self.env["account.move.send"]._get_default_pdf_report_id(invoice),
+            self.env.ref(INVOICE_REPORT),
+        )
 
     def test_reports_reachable_where_users_look(self):
         invoice_report = self.env.ref(INVOICE_REPORT)
         estimate_report = self.env.ref(ESTIMATE_REPORT)
         receipt_report = self.env.ref(RECEIPT_REPORT)
-        # the Print menus
-        self.assertEqual(invoice_report.binding_model_id.model, "account.move")
-        self.assertEqual(estimate_report.binding_model_id.model, "sale.order")
-        self.assertEqual(receipt_report.binding_model_id.model, "account.payment")
-        # the invoice send wizard offers it as an invoice PDF
+        # the quotation's Print menu keeps sale's own, which prints the estimate
+        self.assertFalse(estimate_report.binding_model_id)
+        self.assertEqual(self.env.ref(QUOTATION_REPORT).binding_model_id.model, "sale.order")
+        # the invoice send wizard offers Odoo's invoice
         invoice = self._invoice()
         self.assertIn(invoice_report, invoice._get_available_action_reports())
         wizard = (
@@ -354,13 +470,14 @@ class TestBillingDocuments(BillingDocumentsCommon):
             .with_context(active_model="account.move", active_ids=invoice.ids)
             .create({})
         )
-        self.assertIn(invoice_report, wizard.available_pdf_report_ids)
+        self.assertEqual(wizard.pdf_report_id, invoice_report)
         # the quotation send wizard: an estimate template for sale orders
         estimate_template = self.env.ref("crm_billing.mail_template_estimate")
         self.assertEqual(estimate_template.model, "sale.order")
         self.assertEqual(estimate_template.report_template_ids, estimate_report)
-        # the payment's Send Receipt button
+        # the payment's Print Receipt and Send Receipt buttons use Odoo's receipt
         payment = self._pay(invoice, 1000.0)
+        self.assertEqual(payment.action_print_receipt()["report_name"], receipt_report.report_name)
         action = payment.action_send_receipt()
         self.assertTrue(payment.receipt_number, "numbered before the message quotes it")
         self.assertEqual(payment.receipt_print_count, 0, "opening the composer prints nothing")
@@ -372,10 +489,7 @@ class TestBillingDocuments(BillingDocumentsCommon):
         composer._action_send_mail()
         message = payment.message_ids[0]
         self.assertIn(payment.receipt_number, message.subject)
-        self.assertTrue(
-            message.attachment_ids.filtered(lambda a: a.name.startswith("Receipt - ")),
-            message.attachment_ids.mapped("name"),
-        )
+        self.assertTrue(message.attachment_ids, "the receipt is attached")
         self.assertEqual(payment.receipt_print_count, 1, "the receipt sent is the original")
 
     def test_sales_user_prints_an_estimate(self):

@@ -1,7 +1,9 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Render the invoice, the estimate and the receipt in each document style to PNG,
-for the README (static/description/<document>_<style>.png).
+"""Render the invoice, the estimate and the receipt in each of crm_billing's document
+layouts to PNG, for the README (static/description/<document>_<style>.png). They are
+Odoo's own documents (account.account_invoices, the quotation, the payment receipt)
+with crm_billing's additions, in the layout chosen in Settings > Document Layout.
 
 Run inside ``odoo-bin shell`` on a database where crm_billing is installed, while
 an Odoo server for the same database is listening (wkhtmltopdf fetches the report
@@ -218,12 +220,12 @@ def main(env):
     warm_report_assets(env)
     invoice, order, payment = sample_data(env)
     documents = [
-        ("invoice", "crm_billing.action_report_invoice", invoice),
+        ("invoice", "account.account_invoices", invoice),
         ("estimate", "crm_billing.action_report_estimate", order),
-        ("receipt", "crm_billing.action_report_receipt", payment),
+        ("receipt", "account.action_report_payment_receipt", payment),
     ]
     for style in STYLES:
-        env.company.billing_document_style = style
+        env.company.external_report_layout_id = env.ref(f"crm_billing.external_layout_{style}")
         # each style shows an original receipt, not a copy of the previous print
         payment.sudo().receipt_print_count = 0
         for name, report_ref, record in documents:
