@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, models
+from odoo.exceptions import UserError
 
 
 class ReportCrmBillingReportEstimate(models.AbstractModel):
@@ -14,7 +15,15 @@ class ReportCrmBillingReportEstimate(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         orders = self.env["sale.order"].browse(docids)
-        self._crm_billing_check_addresses(orders, lambda o: o.partner_invoice_id, _("estimate"))
+        missing = self._crm_billing_missing_addresses(orders, lambda o: o.partner_invoice_id)
+        if missing:
+            raise UserError(
+                _(
+                    "The estimate cannot be printed: the customer has no address. Add a street, "
+                    "city or ZIP code on the customer, then print again: %s",
+                    missing,
+                )
+            )
         return {
             "doc_ids": docids,
             "doc_model": "sale.order",

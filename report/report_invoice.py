@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, models
+from odoo.exceptions import UserError
 
 
 class ReportAccountReportInvoice(models.AbstractModel):
@@ -14,5 +15,13 @@ class ReportAccountReportInvoice(models.AbstractModel):
     def _get_report_values(self, docids, data=None):
         values = super()._get_report_values(docids, data)
         invoices = values["docs"].filtered(lambda m: m.is_sale_document(include_receipts=False))
-        self._crm_billing_check_addresses(invoices, lambda m: m.partner_id, _("invoice"))
+        missing = self._crm_billing_missing_addresses(invoices, lambda m: m.partner_id)
+        if missing:
+            raise UserError(
+                _(
+                    "The invoice cannot be printed: the customer has no address. Add a street, "
+                    "city or ZIP code on the customer, then print again: %s",
+                    missing,
+                )
+            )
         return values

@@ -354,6 +354,28 @@ class TestBillingDocuments(BillingDocumentsCommon):
         with self.assertRaisesRegex(UserError, "customer has no address"):
             Report._render_qweb_pdf(ESTIMATE_REPORT, order.ids)
 
+    def test_send_queue_skips_an_invoice_without_address(self):
+        """The sending queue notes on the invoice that its customer has no address,
+        and goes on with the other invoices instead of failing at every run."""
+        nowhere = self.env["res.partner"].create(
+            {"name": "Nowhere Ltd", "email": "nowhere@example.com"}
+        )
+        blocked = self._invoice(partner=nowhere)
+        good = self._invoice()
+        user = self.env.user
+        (blocked | good).sending_data = {
+            "author_user_id": user.id,
+            "author_partner_id": user.partner_id.id,
+            "sending_methods": ["manual"],
+        }
+        self.env["account.move.send"].with_context(
+            force_report_rendering=True
+        )._generate_and_send_invoices(blocked | good, from_cron=True)
+        self.assertFalse(blocked.invoice_pdf_report_id)
+        self.assertFalse(blocked.sending_data, "not retried at every run")
+        self.assertIn("the customer has no address", blocked.message_ids[0].body)
+        self.assertTrue(good.invoice_pdf_report_id, "the other invoice is sent")
+
     def test_each_layout_dresses_every_document(self):
         """The three styles are document layouts: invoice, quotation and receipt all
         wear the company's choice, letterhead included."""
@@ -389,7 +411,10 @@ class TestBillingDocuments(BillingDocumentsCommon):
                     self.env["base.document.layout"]
                     .with_company(self.company)
                     .create(
-                        {"report_layout_id": layout.id, "external_report_layout_id": layout.view_id.id}
+                        {
+                            "report_layout_id": layout.id,
+                            "external_report_layout_id": layout.view_id.id,
+                        }
                     )
                 )
                 wizard.document_layout_save()

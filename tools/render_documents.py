@@ -37,6 +37,8 @@ STYLES = ("classic", "modern", "compact")
 
 
 def sample_data(env):
+    # the receipt's verification address, as a customer would see it
+    env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.northwind.example.com")
     company = env.company
     company.write(
         {
