@@ -2,6 +2,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import crm_billing_document_report
 from . import crm_billing_statement_report
-from . import report_invoice
 from . import report_estimate
 from . import report_payment_receipt

@@ -1,15 +1,15 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, models
-from odoo.exceptions import UserError
+from odoo import api, models
 
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
 
 class CrmBillingDocumentReport(models.AbstractModel):
-    """What crm_billing's own report models share: the customer's language, the
-    amount in words, the address check, and whether the footer must close the
-    document. The invoice and the receipt are Odoo's own reports, extended."""
+    """What crm_billing's own report models (the customer statement) share: the
+    customer's language, the amount in words, and whether the footer must close the
+    document. The invoice, the quotation and the receipt are Odoo's own reports,
+    extended by inheritance."""
 
     _name = "crm.billing.document.report"
     _description = "CRM Billing Document Report"
@@ -30,10 +30,6 @@ class CrmBillingDocumentReport(models.AbstractModel):
         """wkhtmltopdf built on an unpatched Qt ignores page footers: the documents
         then end with the footer instead."""
         return (data or {}).get("report_type") == "pdf" and not _wkhtml().is_patched_qt
-
-    @api.model
-    def _crm_billing_has_address(self, partner):
-        return bool(partner.street or partner.street2 or partner.city or partner.zip)
 
     @api.model
     def _get_common_values(self, docids, data):

@@ -9,19 +9,27 @@ class ReportCrmBillingReportEstimate(models.AbstractModel):
     printed only for a customer with an invoicing address."""
 
     _name = "report.crm_billing.report_estimate"
-    _inherit = "crm.billing.document.report"
     _description = "Estimate"
 
     @api.model
     def _get_report_values(self, docids, data=None):
         orders = self.env["sale.order"].browse(docids)
-        missing = self._crm_billing_missing_addresses(orders, lambda o: o.partner_invoice_id)
+        missing = orders.filtered(
+            lambda o: (
+                not (
+                    o.partner_invoice_id.street
+                    or o.partner_invoice_id.street2
+                    or o.partner_invoice_id.city
+                    or o.partner_invoice_id.zip
+                )
+            )
+        )
         if missing:
             raise UserError(
                 _(
                     "The estimate cannot be printed: the customer has no address. Add a street, "
                     "city or ZIP code on the customer, then print again: %s",
-                    missing,
+                    ", ".join(f"{o.name} ({o.partner_invoice_id.display_name})" for o in missing),
                 )
             )
         return {
