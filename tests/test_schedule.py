@@ -340,6 +340,9 @@ class TestAccess(BillingCommon):
     def test_portal_sees_only_its_own(self):
         self.assertFalse(self.Schedule.with_user(self.portal).search([]))
         self.schedule.partner_id = self.portal.partner_id
+        # a draft is the seller's work in progress: the customer sees it once started
+        self.assertFalse(self.Schedule.with_user(self.portal).search([]))
+        self.schedule.action_start()
         self.assertEqual(self.Schedule.with_user(self.portal).search([]), self.schedule)
         with self.assertRaises(UserError):
             self.schedule.with_user(self.portal).write({"date_end": date(2030, 1, 1)})
