@@ -60,6 +60,8 @@
         "views/crm_billing_renewal_views.xml",
         "views/crm_billing_portal_lifecycle_templates.xml",
         "views/crm_billing_portal_lifecycle_views.xml",
+        "views/crm_billing_usage_views.xml",
+        "views/crm_billing_usage_portal_templates.xml",
     ],
     "assets": {
         "web.report_assets_common": [

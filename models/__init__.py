@@ -25,3 +25,8 @@ from . import crm_billing_schedule_close
 from . import crm_billing_schedule_renewal
 from . import crm_billing_schedule_portal
 from . import ir_actions_report
+from . import crm_billing_price_tier
+from . import crm_billing_usage
+from . import crm_billing_schedule_usage
+from . import account_move_line
+from . import sale_order_line

@@ -202,3 +202,11 @@ class SaleOrder(models.Model):
             action["views"] = [(False, "form")]
             action["res_id"] = self.billing_schedule_ids.id
         return action
+
+    def _get_invoiceable_lines(self, final=False):
+        # a billing schedule invoicing what the order delivered invoices its own lines only
+        lines = super()._get_invoiceable_lines(final)
+        only = self.env.context.get("crm_billing_sale_line_ids")
+        if only is not None:
+            lines = lines.filtered(lambda line: line.id in only)
+        return lines

@@ -1,0 +1,260 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+
+class CrmBillingUsage(models.Model):
+    """One usage record of a metered schedule line: what was used on a day.
+
+    A record counts exactly once: its reference is unique per schedule (the
+    database refuses a second one), and once invoiced it is linked to its invoice
+    line and can no longer change. Usage dated in a period already invoiced is
+    billed on the next invoice, as late usage."""
+
+    _name = "crm.billing.usage"
+    _description = "Billing Usage"
+    _order = "date desc, id desc"
+    _rec_name = "reference"
+    _check_company_auto = True
+
+    schedule_id = fields.Many2one(
+        "crm.billing.schedule", required=True, ondelete="cascade", index=True, check_company=True
+    )
+    line_id = fields.Many2one(
+        "crm.billing.schedule.line",
+        string="Schedule Line",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+        domain="[('schedule_id', '=', schedule_id), ('quantity_source', '=', 'usage')]",
+        help="The metered line billing this usage; given a schedule and a product, the "
+        "schedule's metered line of that product.",
+    )
+    product_id = fields.Many2one("product.product", index=True, check_company=True)
+    company_id = fields.Many2one(related="schedule_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="schedule_id.commercial_partner_id", string="Customer", store=True, index=True
+    )
+    date = fields.Date(required=True, index=True, default=fields.Date.context_today)
+    quantity = fields.Float(required=True, digits="Product Unit")
+    uom_name = fields.Char(related="line_id.uom_name", string="Unit")
+    reference = fields.Char(
+        required=True,
+        help="The sender's own reference of this record, unique per schedule: a record "
+        "sent twice is refused the second time, so it counts once.",
+    )
+    invoice_line_id = fields.Many2one(
+        "account.move.line", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
+    )
+    invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
+
+    _reference_unique = models.Constraint(
+        "UNIQUE(schedule_id, reference)",
+        "This usage reference was already recorded for this schedule: a usage record counts once.",
+    )
+
+    # --- Creation ---
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._resolve_lines(vals_list)
+        self._check_duplicate_references(vals_list)
+        return super().create(vals_list)
+
+    @api.model
+    def _resolve_lines(self, vals_list):
+        """Complete each record's schedule, line and product from what it names: a
+        line, or a schedule and a product. Unknown schedules and lines are refused."""
+        Schedule = self.env["crm.billing.schedule"]
+        Line = self.env["crm.billing.schedule.line"]
+        schedule_ids = {vals["schedule_id"] for vals in vals_list if vals.get("schedule_id")}
+        line_ids = {vals["line_id"] for vals in vals_list if vals.get("line_id")}
+        missing = schedule_ids - set(Schedule.browse(schedule_ids).exists().ids)
+        if missing:
+            raise ValidationError(
+                _("Unknown billing schedule (id %s): no usage was recorded.", min(missing))
+            )
+        lines = Line.browse(line_ids).exists()
+        missing = line_ids - set(lines.ids)
+        if missing:
+            raise ValidationError(
+                _("Unknown schedule line (id %s): no usage was recorded.", min(missing))
+            )
+        need_lookup = [vals for vals in vals_list if not vals.get("line_id")]
+        metered = {}
+        if need_lookup:
+            for line in Line.search(
+                [
+                    (
+                        "schedule_id",
+                        "in",
+                        list({v.get("schedule_id") for v in need_lookup if v.get("schedule_id")}),
+                    ),
+                    ("quantity_source", "=", "usage"),
+                ]
+            ):
+                metered.setdefault((line.schedule_id.id, line.product_id.id), []).append(line)
+        lines_by_id = {line.id: line for line in lines}
+        for vals in vals_list:
+            if vals.get("line_id"):
+                line = lines_by_id[vals["line_id"]]
+            else:
+                if not vals.get("schedule_id") or not vals.get("product_id"):
+                    raise ValidationError(
+                        _("A usage record names its schedule line, or its schedule and product.")
+                    )
+                candidates = metered.get((vals["schedule_id"], vals["product_id"]), [])
+                if len(candidates) != 1:
+                    schedule = Schedule.browse(vals["schedule_id"]).name
+                    product = self.env["product.product"].browse(vals["product_id"]).display_name
+                    if not candidates:
+                        raise ValidationError(
+                            _(
+                                "Schedule %(schedule)s has no metered line of %(product)s.",
+                                schedule=schedule,
+                                product=product,
+                            )
+                        )
+                    raise ValidationError(
+                        _(
+                            "Schedule %(schedule)s has several metered lines of %(product)s: "
+                            "name the line.",
+                            schedule=schedule,
+                            product=product,
+                        )
+                    )
+                line = candidates[0]
+                vals["line_id"] = line.id
+            vals.setdefault("schedule_id", line.schedule_id.id)
+            vals.setdefault("product_id", line.product_id.id)
+
+    def _check_duplicate_references(self, vals_list):
+        """Name the references already recorded (or repeated in ``vals_list``); the
+        unique key in the database stays the last line of defence against races."""
+        keys = [(vals.get("schedule_id"), vals.get("reference")) for vals in vals_list]
+        seen = set()
+        repeated = {key for key in keys if key in seen or seen.add(key)}
+        references = {reference for _schedule, reference in keys if reference}
+        if references:
+            existing = self.sudo().search_fetch(
+                [
+                    ("schedule_id", "in", list({schedule for schedule, _r in keys})),
+                    ("reference", "in", list(references)),
+                    ("id", "not in", self.ids),
+                ],
+                ["schedule_id", "reference"],
+            )
+            repeated |= {(usage.schedule_id.id, usage.reference) for usage in existing} & set(keys)
+        if repeated:
+            shown = sorted(reference for _schedule, reference in repeated)
+            raise ValidationError(
+                _(
+                    "Usage already recorded, a usage record counts once: reference %s. "
+                    "Nothing was recorded.",
+                    ", ".join(shown[:10]) + (" …" if len(shown) > 10 else ""),
+                )
+            )
+
+    # --- Constraints ---
+
+    @api.constrains("schedule_id", "line_id", "product_id", "date", "quantity")
+    def _check_usage(self):
+        for usage in self:
+            line = usage.line_id
+            schedule = usage.schedule_id
+            if line.schedule_id != schedule:
+                raise ValidationError(
+                    _(
+                        "Line %(line)s does not belong to schedule %(schedule)s.",
+                        line=line.name,
+                        schedule=schedule.name,
+                    )
+                )
+            if line.quantity_source != "usage":
+                raise ValidationError(
+                    _(
+                        "Line %(line)s of %(schedule)s is not metered: it takes no usage.",
+                        line=line.name,
+                        schedule=schedule.name,
+                    )
+                )
+            if usage.product_id != line.product_id:
+                raise ValidationError(
+                    _(
+                        "Usage %(reference)s is of %(product)s, but line %(line)s bills %(billed)s.",
+                        reference=usage.reference,
+                        product=usage.product_id.display_name,
+                        line=line.name,
+                        billed=line.product_id.display_name,
+                    )
+                )
+            if schedule.state in ("done", "cancelled"):
+                raise ValidationError(
+                    _(
+                        "Schedule %s is closed: it takes no more usage.",
+                        schedule.name,
+                    )
+                )
+            if usage.date < schedule.date_start or (
+                schedule.date_end and usage.date > schedule.date_end
+            ):
+                raise ValidationError(
+                    _(
+                        "Usage %(reference)s is dated %(date)s, outside schedule %(schedule)s "
+                        "(from %(start)s%(end)s).",
+                        reference=usage.reference,
+                        date=usage.date,
+                        schedule=schedule.name,
+                        start=schedule.date_start,
+                        end=schedule.date_end and _(" to %s", schedule.date_end) or "",
+                    )
+                )
+            if usage.quantity < 0 and not line.allow_negative_usage:
+                raise ValidationError(
+                    _(
+                        "Usage %(reference)s has a negative quantity (%(quantity)s); line "
+                        "%(line)s takes no corrections.",
+                        reference=usage.reference,
+                        quantity=usage.quantity,
+                        line=line.name,
+                    )
+                )
+
+    @api.constrains("invoice_line_id")
+    def _check_invoice_line(self):
+        for usage in self.filtered("invoice_line_id"):
+            if usage.invoice_line_id.move_id.billing_schedule_id != usage.schedule_id:
+                raise ValidationError(
+                    _("Usage %s can only be invoiced by its own schedule.", usage.reference)
+                )
+
+    # --- Invoiced usage is frozen ---
+
+    def write(self, vals):
+        invoiced = self.filtered("invoice_line_id")
+        if invoiced:
+            raise UserError(
+                _(
+                    "Usage %s is invoiced: it can no longer change. Record a correction instead.",
+                    invoiced[0].reference,
+                )
+            )
+        if {"reference", "schedule_id"} & set(vals):
+            self._check_duplicate_references(
+                [
+                    {
+                        "schedule_id": vals.get("schedule_id", usage.schedule_id.id),
+                        "reference": vals.get("reference", usage.reference),
+                    }
+                    for usage in self
+                ]
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_invoiced(self):
+        invoiced = self.filtered("invoice_line_id")
+        if invoiced:
+            raise UserError(_("Usage %s is invoiced: it cannot be deleted.", invoiced[0].reference))
