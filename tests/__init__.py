@@ -17,3 +17,7 @@ from . import test_lifecycle_close
 from . import test_lifecycle_mrr
 from . import test_lifecycle_renewal
 from . import test_lifecycle_portal
+from . import test_usage_math
+from . import test_usage
+from . import test_usage_delivered
+from . import test_usage_rpc
