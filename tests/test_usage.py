@@ -339,11 +339,37 @@ class TestUsageInput(UsageCommon):
             self.Usage.with_user(portal).create([self._vals("by-portal")])
         # another company's usage stays there
         company_b = self.setup_other_company()["company"]
-        self.assertFalse(
-            self.Usage.with_user(accountant)
-            .with_context(allowed_company_ids=accountant.company_ids.ids)
-            .search([("company_id", "=", company_b.id)])
+        schedule_b = self.Schedule.with_company(company_b).create(
+            {
+                "partner_id": self.customer.id,
+                "company_id": company_b.id,
+                "currency_id": company_b.currency_id.id,
+                "date_start": date(2027, 3, 1),
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": self.product_data.id,
+                            "name": "Data transfer",
+                            "quantity_source": "usage",
+                            "price_unit": 0.1,
+                        }
+                    )
+                ],
+            }
         )
+        usage_b = self.Usage.with_company(company_b).create(
+            [
+                {
+                    "line_id": schedule_b.line_ids.id,
+                    "date": date(2027, 3, 5),
+                    "quantity": 1.0,
+                    "reference": "b",
+                }
+            ]
+        )
+        self.assertNotIn(usage_b, self.Usage.with_user(accountant).search([]))
+        self.assertNotIn(usage_b, self.Usage.with_user(portal).search([]))
+        self.assertIn(usage_b, self.Usage.with_company(company_b).search([]))
 
     def test_portal_shows_current_usage(self):
         self._usage(self.schedule, date(2027, 3, 5), 1234.0, "p1")
