@@ -691,7 +691,8 @@ class CrmBillingSchedule(models.Model):
             lines = self.line_ids.filtered(lambda line: line.date == period.date_start)
         else:
             lines = self.line_ids
-        return [line._prepare_invoice_line_vals(period) for line in lines]
+        # a line may need several invoice lines (tiers, late usage), or none
+        return [vals for line in lines for vals in line._prepare_invoice_lines_vals(period)]
 
     def _lock_for_invoicing(self):
         """Lock these schedules' rows until the end of the transaction, waiting for

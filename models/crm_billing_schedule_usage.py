@@ -46,13 +46,6 @@ class CrmBillingSchedule(models.Model):
 
     # --- Invoicing ---
 
-    def _prepare_invoice_lines_vals(self, period):
-        # the one line per schedule line of the engine becomes as many as a line needs
-        self.ensure_one()
-        if self.schedule_type == "instalment":
-            return super()._prepare_invoice_lines_vals(period)
-        return [vals for line in self.line_ids for vals in line._prepare_invoice_lines_vals(period)]
-
     def _invoice_due_periods(self, today):
         """Schedules billing delivered quantities are invoiced by their order; the
         usage of the others' due periods is loaded for the whole batch at once, and
