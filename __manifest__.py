@@ -12,7 +12,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["sale_management", "sale_crm", "account", "portal", "mail"],
+    "depends": ["sale_management", "sale_crm", "account", "account_payment", "portal", "mail"],
     "external_dependencies": {"python": ["num2words"]},
     "data": [
         "security/crm_billing_security.xml",
@@ -26,6 +26,7 @@
         "report/crm_billing_reports.xml",
         "data/mail_template_data.xml",
         "data/mail_template_reminder.xml",
+        "data/mail_template_charge.xml",
         "data/crm_billing_reminder_data.xml",
         "report/crm_billing_reminder_report.xml",
         "views/account_payment_views.xml",
@@ -47,6 +48,7 @@
         "views/crm_billing_payment_report_views.xml",
         "views/crm_billing_reminder_views.xml",
         "wizards/crm_billing_reminder_send_views.xml",
+        "views/crm_billing_charge_views.xml",
         "views/crm_billing_menus.xml",
     ],
     "assets": {

@@ -16,3 +16,6 @@ from . import crm_billing_mrr_report
 from . import crm_billing_mrr_movement_report
 from . import crm_billing_ageing_report
 from . import crm_billing_payment_report
+from . import crm_billing_charge
+from . import payment_token
+from . import crm_billing_collection_report

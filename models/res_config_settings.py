@@ -9,3 +9,7 @@ class ResConfigSettings(models.TransientModel):
     billing_document_style = fields.Selection(
         related="company_id.billing_document_style", readonly=False
     )
+    billing_retry_days = fields.Char(related="company_id.billing_retry_days", readonly=False)
+    billing_retry_pause_schedule = fields.Boolean(
+        related="company_id.billing_retry_pause_schedule", readonly=False
+    )

@@ -10,3 +10,6 @@ from . import test_concurrency
 from . import test_reports
 from . import test_receipt_verify
 from . import test_what_users_see
+from . import test_charge
+from . import test_charge_concurrency
+from . import test_tour_charge
