@@ -229,9 +229,15 @@ class CrmBillingCharge(models.Model):
         invoices.billing_next_charge_date = False
         if not vals_list:
             return Charge
-        transactions = self.env["payment.transaction"].sudo().create(tx_vals_list)
-        for vals, transaction in zip(vals_list, transactions, strict=True):
-            vals["transaction_id"] = transaction.id
+        # one create per payment method: payment's check of the token is made for one
+        Transaction = self.env["payment.transaction"].sudo()
+        by_token = {}
+        for vals, tx_vals in zip(vals_list, tx_vals_list, strict=True):
+            by_token.setdefault(tx_vals["token_id"], []).append((vals, tx_vals))
+        for pairs in by_token.values():
+            transactions = Transaction.create([tx_vals for _vals, tx_vals in pairs])
+            for (vals, _tx_vals), transaction in zip(pairs, transactions, strict=True):
+                vals["transaction_id"] = transaction.id
         return Charge.create(vals_list)
 
     def _lock_invoices(self):
@@ -276,7 +282,7 @@ class CrmBillingCharge(models.Model):
                     raise
                 _logger.warning("Charge of %s failed: %s", invoice.name, error)
                 transaction._set_error(str(error))
-        charges._settle()
+        return charges._settle()
 
     def _blocker_before_send(self):
         """Why this pending charge must not be sent after all, or None: the invoice
@@ -309,6 +315,7 @@ class CrmBillingCharge(models.Model):
             done.transaction_id.filtered(lambda tx: not tx.is_post_processed)._post_process()
         for charge in failed:
             charge._fail(charge.transaction_id.state_message or _("Refused by the provider"))
+        return failed
 
     def _fail(self, reason):
         """Record a failed attempt: log it on the invoice, tell the customer, and
@@ -355,7 +362,6 @@ class CrmBillingCharge(models.Model):
                     message_type="notification",
                 )
         invoice._message_log(body=body)
-        self._notify_customer()
 
     def _next_retry_date(self, today):
         """The day of the next attempt after this failed one, counted from the
@@ -369,6 +375,24 @@ class CrmBillingCharge(models.Model):
         start = fields.Date.context_today(self, first.date) if first else today
         # a late run never makes the next attempt due at once
         return max(start + timedelta(days=offsets[retries_done]), today + timedelta(days=1))
+
+    def _notify_customers(self, commit=None):
+        """Email each customer whose charge failed. Done once the charges' answers
+        are committed (``commit``): mailing a customer may write on its contact, which
+        another worker mailing the same customer may be writing too; such a clash is
+        retried on a fresh snapshot and never costs the charges."""
+        for charge in self:
+            for retry in range(3):
+                try:
+                    with self.env.cr.savepoint():
+                        charge._notify_customer()
+                    break
+                except pg_errors.SerializationFailure:
+                    if not commit or retry == 2:
+                        raise
+                    commit(0)
+        if self and commit:
+            commit(0)
 
     def _notify_customer(self):
         """Email the customer that the charge failed, with links to pay the invoice
@@ -409,7 +433,9 @@ class CrmBillingCharge(models.Model):
             if not charges:
                 break
             settled.update(charges.ids)
-            charges._settle()
+            failed_charges = charges._settle()
+            step()
+            failed_charges._notify_customers(commit)
             if step(len(charges)) <= 0:
                 return False
         failed = set()
@@ -428,9 +454,10 @@ class CrmBillingCharge(models.Model):
                 step()
                 continue
             # the charges and their transaction references are committed before any
-            # provider is called: a crash from here on never leads to a second charge
-            if step() <= 0:
-                return False
+            # provider is called: a crash from here on never leads to a second charge.
+            # They are sent even when the run's time is up: a pending charge that was
+            # never sent would wait for an answer that never comes.
+            step()
             while True:
                 try:
                     with self.env.cr.savepoint(flush=False):
@@ -443,7 +470,9 @@ class CrmBillingCharge(models.Model):
                         raise
                     step()
             # no retry past this point: a provider may have answered
-            charges._send()
+            failed_charges = charges._send()
+            step()
+            failed_charges._notify_customers(commit)
             # claimed once per run, whatever became of them
             failed.update(invoices.ids)
             _logger.info(

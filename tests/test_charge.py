@@ -59,6 +59,10 @@ class TestCharge(CollectionCommon):
     def test_success_pays_and_reconciles(self):
         schedule, invoice, token = self._invoice_with_token("done")
         self.assertEqual(invoice.billing_next_charge_date, date(2027, 3, 1))
+        # posting does not charge: it starts the collection run, which charges after
+        self.assertFalse(invoice.billing_charge_ids)
+        cron = self.env.ref("crm_billing.ir_cron_collect_payments")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
         self._collect(date(2027, 3, 1))
         charge = invoice.billing_charge_ids
         self.assertEqual(len(charge), 1)
@@ -94,6 +98,23 @@ class TestCharge(CollectionCommon):
                 "amount_recovered": 0.0,
             },
         )
+
+    def test_one_run_charges_many_customers(self):
+        _schedule, invoice, _token = self._invoice_with_token("done")
+        other = self.env["res.partner"].create(
+            {"name": "Second Customer", "email": "s@example.com"}
+        )
+        token = self._demo_token("done", partner=other)
+        second = self._create_schedule(
+            date_start=date(2027, 3, 1), partner_id=other.id, payment_token_id=token.id
+        )
+        second.action_start()
+        with freeze_time("2027-03-01"):
+            second._lock_for_invoicing()
+            invoice2 = second._generate_invoices(date(2027, 3, 1))
+        self._collect(date(2027, 3, 1))
+        self.assertEqual((invoice | invoice2).billing_charge_ids.mapped("state"), ["done", "done"])
+        self.assertEqual(invoice2.transaction_ids.token_id, token)
 
     def test_error_retried_on_days_1_3_7_then_left_to_reminders(self):
         self.env.company.billing_retry_pause_schedule = True
