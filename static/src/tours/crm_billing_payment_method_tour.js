@@ -10,6 +10,7 @@ registry.category("web_tour.tours").add("crm_billing_payment_method_tour", {
             content: "Open the schedule from the list",
             trigger: "a:contains('Tour Schedule')",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The schedule says how it is paid",
@@ -32,6 +33,7 @@ registry.category("web_tour.tours").add("crm_billing_payment_method_tour", {
             content: "Save",
             trigger: "#billing_payment_method button.o_billing_save_payment_method",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The choice is saved",
