@@ -191,6 +191,7 @@ class CrmBillingPortal(CustomerPortal):
             "payments": payments,
             "receipt_available": self._billing_receipt_report() is not None,
         }
+        values.update(self._billing_payment_method_values(schedule_sudo))
         return self._get_page_view_values(
             schedule_sudo, access_token, values, "my_billing_history", False, **kwargs
         )
@@ -386,3 +387,62 @@ class CrmBillingPortal(CustomerPortal):
         except (UserError, ValidationError) as error:
             return self._billing_self_service_page(schedule_id, error=error.args[0])
         return self._billing_self_service_page(schedule_id, notice=_("Your subscription goes on."))
+
+    # --- Payment method ---
+
+    def _billing_payment_tokens(self, schedule_sudo):
+        """The saved payment methods that the logged-in customer may choose for this
+        schedule: its own commercial partner's, in the schedule's company. Nothing
+        for anyone else (an access-token visitor, another customer, a public user)."""
+        Token = request.env["payment.token"].sudo()
+        user = request.env.user
+        if user._is_public() or (
+            user.partner_id.commercial_partner_id != schedule_sudo.commercial_partner_id
+        ):
+            return Token
+        return Token.search(
+            [
+                ("partner_id", "child_of", schedule_sudo.commercial_partner_id.id),
+                ("company_id", "parent_of", schedule_sudo.company_id.id),
+            ]
+        )
+
+    def _billing_payment_method_values(self, schedule_sudo):
+        tokens = self._billing_payment_tokens(schedule_sudo)
+        return {
+            "billing_payment_tokens": tokens,
+            "billing_payment_token": schedule_sudo.payment_token_id,
+            "billing_can_choose_token": bool(tokens)
+            or request.env.user.partner_id.commercial_partner_id
+            == schedule_sudo.commercial_partner_id,
+        }
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/payment_method"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_payment_method(self, schedule_id, token_id=None, **kw):
+        """Pay this schedule's invoices automatically with one of the customer's own
+        saved payment methods (or stop: an empty ``token_id``)."""
+        try:
+            schedule_sudo = self._document_check_access("crm.billing.schedule", schedule_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        tokens = self._billing_payment_tokens(schedule_sudo)
+        if request.env.user.partner_id.commercial_partner_id != schedule_sudo.commercial_partner_id:
+            return request.redirect("/my")
+        token = tokens.filtered(lambda t: str(t.id) == (token_id or "")) if token_id else tokens[:0]
+        if token_id and not token:
+            # not one of the customer's own payment methods: refuse, change nothing
+            return request.redirect(f"/my/billing/{schedule_id}?payment_method=refused")
+        schedule_sudo.payment_token_id = token
+        schedule_sudo.message_post(
+            body=_("Payment method chosen by the customer: %s", token.display_name)
+            if token
+            else _("The customer stopped automatic payment."),
+            author_id=request.env.user.partner_id.id,
+        )
+        return request.redirect(f"/my/billing/{schedule_id}?payment_method=saved")

@@ -3,7 +3,8 @@
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountMove(models.Model):
@@ -113,3 +114,95 @@ class AccountMove(models.Model):
                     "payment_difference_handling": "open",
                 }
             )._create_payments()
+
+    # --- Payment collection ---
+
+    billing_charge_ids = fields.One2many(
+        "crm.billing.charge", "invoice_id", string="Charges", readonly=True, copy=False
+    )
+    billing_next_charge_date = fields.Date(
+        string="Next Charge",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="account.group_account_invoice,crm_billing.group_billing_manager",
+        help="When the collection run charges this invoice with its schedule's payment "
+        "method (first attempt or retry); empty when no charge is planned.",
+    )
+    billing_charge_count = fields.Integer(compute="_compute_billing_charge_count")
+
+    def _compute_billing_charge_count(self):
+        counts = dict(
+            self.env["crm.billing.charge"]
+            .sudo()
+            ._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
+        )
+        for move in self:
+            move.billing_charge_count = counts.get(move, 0)
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        to_charge = posted.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.billing_schedule_id.sudo().payment_token_id
+                and not m.currency_id.is_zero(m.amount_residual)
+                and not m.sudo().billing_charge_ids
+            )
+        )
+        if to_charge:
+            # charged by the collection run, in its own committed batches: posting
+            # never waits on a payment provider
+            to_charge.sudo().billing_next_charge_date = fields.Date.context_today(self)
+            self.env["crm.billing.charge"]._trigger_collection()
+        return posted
+
+    def action_billing_charge_now(self):
+        """Charge these invoices with their schedule's payment method now, under the
+        collection run's rules: queued for the run, which starts at once."""
+        Charge = self.env["crm.billing.charge"]
+        Charge._check_charge_rights()
+        self.check_access("write")
+        for invoice in self.sudo():
+            token = invoice.billing_schedule_id.payment_token_id
+            reason = Charge._invoice_blocker(invoice, token)
+            if not reason and invoice.billing_charge_ids.filtered(lambda c: c.state == "pending"):
+                reason = _("a charge of this invoice is waiting for the provider's answer")
+            if reason:
+                raise UserError(
+                    _(
+                        "Invoice %(invoice)s cannot be charged: %(reason)s.",
+                        invoice=invoice.name or invoice.display_name,
+                        reason=reason,
+                    )
+                )
+        self.sudo().billing_next_charge_date = fields.Date.context_today(self)
+        Charge._trigger_collection()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": _(
+                    "The charge of %s invoice(s) is queued: the collection run makes it "
+                    "in a moment and logs the result on each invoice.",
+                    len(self),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def action_view_billing_charges(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_billing.crm_billing_charge_action"
+        )
+        action["domain"] = [("invoice_id", "in", self.ids)]
+        action["context"] = {"create": False}
+        return action
+
+    def _billing_last_charge(self):
+        """The latest charge of this invoice (for its customer email)."""
+        self.ensure_one()
+        charge_id = self.env.context.get("crm_billing_charge_id")
+        charges = self.sudo().billing_charge_ids
+        return charges.filtered(lambda c: c.id == charge_id) or charges.sorted("attempt")[-1:]

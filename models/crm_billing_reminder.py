@@ -358,7 +358,27 @@ class CrmBillingReminder(models.Model):
             )
             for level in levels
         )
-        return Domain.AND([self._get_open_invoices_domain(), reached])
+        return Domain.AND(
+            [self._get_open_invoices_domain(), reached, self._get_not_collecting_domain()]
+        )
+
+    @api.model
+    def _get_not_collecting_domain(self):
+        """Invoices that payment collection is not working on: no charge waiting for
+        its provider, no retry planned. An invoice is left to the reminders once its
+        last charge attempt failed."""
+        collecting = (
+            self.env["account.move"]
+            .sudo()
+            ._search(
+                [
+                    "|",
+                    ("billing_next_charge_date", "!=", False),
+                    ("billing_charge_ids.state", "=", "pending"),
+                ]
+            )
+        )
+        return Domain("id", "not in", collecting)
 
     @api.model
     def _get_levels(self):

@@ -189,6 +189,24 @@ class CrmBillingSchedule(models.Model):
         string="Billed", compute="_compute_recurrence_label", help="How often it invoices."
     )
 
+    # --- Payment collection ---
+
+    payment_token_id = fields.Many2one(
+        "payment.token",
+        string="Payment Method",
+        tracking=True,
+        copy=False,
+        ondelete="set null",
+        groups="account.group_account_invoice,crm_billing.group_billing_manager",
+        domain="[('partner_id', 'child_of', commercial_partner_id), "
+        "('company_id', 'parent_of', company_id)]",
+        help="Saved payment method of the customer that the collection run charges "
+        "for each posted invoice of this schedule.",
+    )
+    billing_charge_ids = fields.One2many(
+        "crm.billing.charge", "schedule_id", string="Charges", readonly=True
+    )
+
     # --- Computes ---
 
     @api.depends("schedule_type", "rule_type", "interval")
@@ -347,6 +365,35 @@ class CrmBillingSchedule(models.Model):
                         journal_currency=journal.currency_id.name,
                         name=schedule.name,
                         currency=schedule.currency_id.name,
+                    )
+                )
+
+    @api.constrains("payment_token_id", "partner_id", "company_id")
+    def _check_payment_token(self):
+        """A schedule charges only a payment method of its own customer."""
+        for schedule in self.sudo().filtered("payment_token_id"):
+            token = schedule.payment_token_id
+            if token.partner_id.commercial_partner_id != schedule.commercial_partner_id:
+                raise ValidationError(
+                    _(
+                        "Schedule %(name)s can only be charged with a payment method of "
+                        "%(customer)s, not with one of %(owner)s.",
+                        name=schedule.name,
+                        customer=schedule.commercial_partner_id.display_name,
+                        owner=token.partner_id.commercial_partner_id.display_name,
+                    )
+                )
+            if not token.active:
+                raise ValidationError(
+                    _("Payment method %s was removed and cannot be charged.", token.display_name)
+                )
+            if token.company_id and token.company_id not in schedule.company_id.parent_ids:
+                raise ValidationError(
+                    _(
+                        "Payment method %(token)s belongs to %(company)s, not to the "
+                        "schedule's company.",
+                        token=token.display_name,
+                        company=token.company_id.name,
                     )
                 )
 
@@ -525,6 +572,29 @@ class CrmBillingSchedule(models.Model):
                 },
             }
         return self._action_view_invoices(invoices)
+
+    def action_charge_now(self):
+        """Charge every open posted invoice of these schedules with their payment
+        method, under the collection run's rules (Invoicing rights)."""
+        self.env["crm.billing.charge"]._check_charge_rights()
+        invoices = self.sudo().invoice_ids.filtered(
+            lambda m: (
+                m.move_type == "out_invoice"
+                and m.state == "posted"
+                and m.payment_state in ("not_paid", "partial")
+            )
+        )
+        if not invoices:
+            raise UserError(_("No posted invoice of these schedules is left to pay."))
+        return invoices.with_env(self.env).action_billing_charge_now()
+
+    def action_view_charges(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "crm_billing.crm_billing_charge_action"
+        )
+        action["domain"] = [("schedule_id", "in", self.ids)]
+        action["context"] = {"create": False}
+        return action
 
     def action_view_invoices(self):
         return self._action_view_invoices(self.invoice_ids)

@@ -18,3 +18,7 @@ class ResConfigSettings(models.TransientModel):
     billing_renewal_notice_days = fields.Integer(
         related="company_id.billing_renewal_notice_days", readonly=False
     )
+    billing_retry_days = fields.Char(related="company_id.billing_retry_days", readonly=False)
+    billing_retry_pause_schedule = fields.Boolean(
+        related="company_id.billing_retry_pause_schedule", readonly=False
+    )

@@ -21,3 +21,6 @@ from . import test_usage_math
 from . import test_usage
 from . import test_usage_delivered
 from . import test_usage_rpc
+from . import test_charge
+from . import test_charge_concurrency
+from . import test_tour_charge

@@ -49,3 +49,28 @@ class BillingCommon(AccountTestInvoicingCommon):
                 **vals,
             }
         )
+
+
+class ChargeCommon:
+    """Mixin for collection tests: Odoo's demo payment provider of the test company,
+    posting its payments to the bank journal, and demo tokens of the customer whose
+    charges end in a chosen state (done, pending, cancel, error). Mix it in before
+    ``PaymentDemoCommon`` and ``BillingCommon``."""
+
+    @classmethod
+    def _setup_charge_common(cls):
+        cls.Charge = cls.env["crm.billing.charge"]
+        cls.provider.journal_id = cls.company_data["default_journal_bank"]
+
+    @classmethod
+    def _demo_token(cls, state, partner=None, details=None):
+        return cls.env["payment.token"].create(
+            {
+                "provider_id": cls.provider.id,
+                "payment_method_id": cls.provider.payment_method_ids[:1].id,
+                "partner_id": (partner or cls.customer).id,
+                "payment_details": details or f"42{len(state):02d}",
+                "provider_ref": f"demo {state}",
+                "demo_simulated_state": state,
+            }
+        )

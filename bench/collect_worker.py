@@ -1,0 +1,226 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""One collection benchmark worker (see bench/worker.py for how workers run)."""
+# pylint: disable=invalid-commit,print-used
+
+import time
+from datetime import timedelta
+
+import worker
+from worker import Stats, rss_mb, run_cron, today
+
+
+def _provider(env):
+    company = env.company
+    provider = env["payment.provider"].search(
+        [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
+    )
+    if provider.state != "test":
+        provider.state = "test"
+    journal = env["account.journal"].search(
+        [*env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1
+    )
+    if provider.journal_id != journal:
+        provider.journal_id = journal
+    return provider
+
+
+def cmd_info(env):
+    env.cr.execute("SHOW server_version")
+    return {
+        "postgres": env.cr.fetchone()[0],
+        "batch_size": env["crm.billing.charge"]._CRON_BATCH_SIZE,
+    }
+
+
+def cmd_setup(env, tag, size):
+    """``size`` running schedules of ``size / 5`` customers, each customer with one
+    demo token that accepts every charge, each schedule with one posted invoice due
+    for its charge today; and a copy of every invoice outside any schedule, for the
+    floor."""
+    from odoo import Command
+
+    size = int(size)
+    provider = _provider(env)
+    company = env.company
+    day = today(env)
+    tax = company.account_sale_tax_id
+    product = env["product.product"].create(
+        {
+            "name": f"Bench {tag}",
+            "type": "service",
+            "list_price": 100.0,
+            "taxes_id": [Command.set(tax.ids)],
+        }
+    )
+    quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+    partners = (
+        env["res.partner"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "name": f"Bench {tag} customer {i}",
+                    "ref": tag,
+                    "email": f"b.{tag}.{i}@example.com",
+                    "street": f"{i} Benchmark Road",
+                    "city": "Brussels",
+                }
+                for i in range(max(size // 5, 1))
+            ]
+        )
+    )
+    tokens = env["payment.token"].create(
+        [
+            {
+                "provider_id": provider.id,
+                "payment_method_id": provider.payment_method_ids[:1].id,
+                "partner_id": partner.id,
+                "payment_details": "4242",
+                "provider_ref": f"bench {partner.id}",
+                "demo_simulated_state": "done",
+            }
+            for partner in partners
+        ]
+    )
+    token_of = dict(zip(partners.ids, tokens, strict=True))
+    schedules = (
+        env["crm.billing.schedule"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "partner_id": partners[i % len(partners)].id,
+                    "rule_type": "monthly",
+                    "date_start": day - timedelta(days=1),
+                    "auto_post": True,
+                    "payment_token_id": token_of[partners[i % len(partners)].id].id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": "Bench",
+                                "quantity": 1,
+                                "price_unit": 100.0 + i % 7,
+                                "tax_ids": [Command.set(tax.ids)],
+                            }
+                        )
+                    ],
+                }
+                for i in range(size)
+            ]
+        )
+    )
+    schedules.with_context(**quiet).action_start()
+    Move = env["account.move"].with_context(**quiet)
+    for i in range(0, size, 100):
+        batch = schedules[i : i + 100]
+        vals_list = [s._prepare_invoice_vals(s._due_periods(day)[0]) for s in batch]
+        floor_vals = [{**v, "billing_schedule_id": False, "ref": tag} for v in vals_list]
+        Move.create(vals_list).action_post()
+        Move.create(floor_vals).action_post()
+        env.cr.commit()
+        env.invalidate_all()
+    return {"schedules": len(schedules)}
+
+
+def cmd_floor(env, tag):
+    """Odoo's own: one account.payment per invoice copy, with the customer's token,
+    created in one batch and posted with one action_post per batch (which charges
+    each token and post-processes each transaction), committed batch by batch."""
+    env.cr.execute(
+        "SELECT id FROM account_move WHERE ref = %s AND state = 'posted' ORDER BY id", [tag]
+    )
+    invoices = env["account.move"].browse([r[0] for r in env.cr.fetchall()])
+    tokens = {
+        t.partner_id.id: t
+        for t in env["payment.token"].search([("partner_id", "in", invoices.partner_id.ids)])
+    }
+    journal = _provider(env).journal_id
+    method_line = journal.inbound_payment_method_line_ids.filtered(
+        lambda line: line.payment_provider_id.code == "demo"
+    )[:1]
+    vals_list = [
+        {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": inv.partner_id.id,
+            "amount": inv.amount_residual,
+            "currency_id": inv.currency_id.id,
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            "payment_token_id": tokens[inv.partner_id.id].id,
+            "memo": inv.name,
+        }
+        for inv in invoices
+    ]
+    batch = env["crm.billing.charge"]._CRON_BATCH_SIZE
+    Payment = env["account.payment"]
+    env.invalidate_all()
+    env.cr.commit()
+    start = time.monotonic()
+    done = 0
+    for i in range(0, len(vals_list), batch):
+        payments = Payment.create(vals_list[i : i + batch])
+        payments.action_post()
+        done += len(payments.filtered(lambda p: p.payment_transaction_id.state == "done"))
+        env.cr.commit()
+        env.invalidate_all()
+    seconds = time.monotonic() - start
+    return {"payments": done, "seconds": seconds, "rate": done / seconds}
+
+
+def cmd_run(env, tag):
+    """The collection cron, as the cron runs it."""
+    start = time.monotonic()
+    run_cron(env, "crm_billing.ir_cron_collect_payments")
+    seconds = time.monotonic() - start
+    env.cr.execute(
+        "SELECT count(*) FROM crm_billing_charge c JOIN res_partner p ON p.id = c.partner_id"
+        " WHERE p.ref = %s AND c.state = 'done'",
+        [tag],
+    )
+    paid = env.cr.fetchone()[0]
+    rss = [round(mb, 1) for _t, mb, processed in Stats.batches if processed]
+    return {
+        "invoices": paid,
+        "seconds": seconds,
+        "rate": paid / seconds,
+        "rss_mb": rss or [rss_mb()],
+    }
+
+
+def cmd_check(env, tag):
+    """One charge and one transaction per invoice of the schedules, all paid."""
+    env.cr.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE m.payment_state IN ('paid', 'in_payment')),
+               (SELECT count(*) FROM crm_billing_charge c WHERE c.invoice_id = ANY(array_agg(m.id))),
+               (SELECT count(*) FROM account_invoice_transaction_rel r
+                 WHERE r.invoice_id = ANY(array_agg(m.id)))
+          FROM account_move m JOIN res_partner p ON p.id = m.partner_id
+         WHERE p.ref = %s AND m.billing_schedule_id IS NOT NULL
+        """,
+        [tag],
+    )
+    invoices, paid, charges, transactions = env.cr.fetchone()
+    ok = invoices == paid == charges == transactions
+    return {
+        "verdict": f"{'OK' if ok else 'FAILED'} ({invoices} invoices, {paid} paid, "
+        f"{charges} charges, {transactions} transactions)"
+    }
+
+
+COMMANDS = {
+    "info": cmd_info,
+    "setup": cmd_setup,
+    "floor": cmd_floor,
+    "run": cmd_run,
+    "check": cmd_check,
+}
+
+
+def main(spec, words):
+    worker.COMMANDS = COMMANDS
+    return worker.main(spec, words)

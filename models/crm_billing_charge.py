@@ -1,0 +1,498 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+from datetime import timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+#: transaction states after which a charge is settled, one way or the other
+SETTLED_TX_STATES = ("done", "cancel", "error")
+#: transaction states that mean the invoice is being paid (or is paid) already
+PAYING_TX_STATES = ("pending", "authorized", "done")
+
+
+class CrmBillingCharge(models.Model):
+    """One attempt at charging an invoice with the customer's saved payment method.
+
+    A charge is committed as ``pending``, with the reference of its transaction,
+    before the provider is called; it is settled from that transaction's state
+    afterwards. A run that crashed between the provider's answer and its commit thus
+    leaves a pending charge whose transaction is found again by reference (the
+    provider's notification, or the next run) and is never charged a second time.
+    The database keeps at most one pending charge per invoice and one charge per
+    (invoice, attempt)."""
+
+    _name = "crm.billing.charge"
+    _description = "Billing Charge"
+    _order = "date desc, id desc"
+    _rec_name = "transaction_id"
+    _check_company_auto = True
+
+    #: invoices claimed and charged per committed batch by the cron
+    _CRON_BATCH_SIZE = 50
+
+    invoice_id = fields.Many2one(
+        "account.move",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
+    )
+    company_id = fields.Many2one(related="invoice_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(
+        related="invoice_id.commercial_partner_id", string="Customer", store=True, index=True
+    )
+    schedule_id = fields.Many2one(
+        related="invoice_id.billing_schedule_id", string="Schedule", store=True, index=True
+    )
+    user_id = fields.Many2one(related="schedule_id.user_id", string="Salesperson")
+    currency_id = fields.Many2one(related="invoice_id.currency_id", store=True)
+    amount = fields.Monetary(readonly=True)
+    token_id = fields.Many2one("payment.token", string="Payment Method", readonly=True)
+    transaction_id = fields.Many2one(
+        "payment.transaction", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
+    transaction_state = fields.Selection(related="transaction_id.state")
+    payment_id = fields.Many2one(related="transaction_id.payment_id")
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("done", "Paid"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    attempt = fields.Integer(default=1, required=True, readonly=True)
+    date = fields.Datetime(default=fields.Datetime.now, required=True, readonly=True)
+    next_retry_date = fields.Date(readonly=True)
+    failure_reason = fields.Char(readonly=True)
+    is_last_attempt = fields.Boolean(
+        readonly=True, help="Failed with no retry left: the invoice is left to the reminders."
+    )
+    amount_collected = fields.Monetary(
+        compute="_compute_amounts_collected",
+        store=True,
+        help="What this attempt collected.",
+    )
+    amount_recovered = fields.Monetary(
+        string="Recovered by Retries",
+        compute="_compute_amounts_collected",
+        store=True,
+        help="What this attempt collected after an earlier attempt failed.",
+    )
+
+    _invoice_open_unique = models.UniqueIndex(
+        "(invoice_id) WHERE state = 'pending'",
+        "This invoice is already being charged.",
+    )
+    _invoice_attempt_unique = models.Constraint(
+        "UNIQUE(invoice_id, attempt)",
+        "This attempt at charging the invoice was already made.",
+    )
+
+    @api.depends("state", "amount", "attempt")
+    def _compute_amounts_collected(self):
+        for charge in self:
+            collected = charge.amount if charge.state == "done" else 0.0
+            charge.amount_collected = collected
+            charge.amount_recovered = collected if charge.attempt > 1 else 0.0
+
+    # --- Rights ---
+
+    @api.model
+    def _check_charge_rights(self):
+        """Charging a customer needs Invoicing rights or Billing Manager, whatever the
+        button or RPC call that asks for it."""
+        user = self.env.user
+        if not self.env.su and not (
+            user.has_group("account.group_account_invoice")
+            or user.has_group("crm_billing.group_billing_manager")
+        ):
+            raise AccessError(
+                _("Only users with Invoicing rights or billing managers may charge customers.")
+            )
+
+    # --- Claiming due work ---
+
+    @api.model
+    def _get_due_invoices_domain(self, today):
+        """Posted customer invoices due for a charge today: never one paid or in
+        payment, nor one with a transaction under way or done."""
+        return [
+            ("billing_next_charge_date", "<=", today),
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("transaction_ids", "not any", [("state", "in", PAYING_TX_STATES)]),
+        ]
+
+    @api.model
+    def _claim_due_invoices(self, today, limit, exclude_ids=()):
+        """Lock up to ``limit`` due invoices that no other transaction holds and return
+        them; those locked by another worker are skipped, not waited for."""
+        Move = self.env["account.move"].sudo()
+        domain = self._get_due_invoices_domain(today)
+        if exclude_ids:
+            domain = [*domain, ("id", "not in", list(exclude_ids))]
+        query = Move._search(domain, order="id", limit=limit)
+        self.env.cr.execute(SQL("%s FOR NO KEY UPDATE OF account_move SKIP LOCKED", query.select()))
+        return Move.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _claim_settled_charges(self, limit, exclude_ids=()):
+        """Lock up to ``limit`` pending charges whose transaction has settled."""
+        domain = [("state", "=", "pending"), ("transaction_id.state", "in", SETTLED_TX_STATES)]
+        if exclude_ids:
+            domain = [*domain, ("id", "not in", list(exclude_ids))]
+        query = self.sudo()._search(domain, order="id", limit=limit)
+        rows = self.env.execute_query(
+            SQL("%s FOR NO KEY UPDATE OF crm_billing_charge SKIP LOCKED", query.select())
+        )
+        return self.sudo().browse(row[0] for row in rows)
+
+    # --- Charging ---
+
+    @api.model
+    def _invoice_blocker(self, invoice, token):
+        """Why ``invoice`` cannot be charged with ``token`` now, or None."""
+        if invoice.state != "posted" or invoice.move_type != "out_invoice":
+            return _("only posted customer invoices are charged")
+        if invoice.payment_state not in ("not_paid", "partial") or invoice.currency_id.is_zero(
+            invoice.amount_residual
+        ):
+            return _("the invoice is paid or in payment")
+        if invoice.transaction_ids.filtered(lambda tx: tx.state in PAYING_TX_STATES):
+            return _("a payment of the invoice is already under way")
+        if not token:
+            return _("the schedule has no payment method")
+        if not token.active:
+            return _("the payment method %s was removed", token.display_name)
+        if token.partner_id.commercial_partner_id != invoice.commercial_partner_id:
+            return _("the payment method belongs to another customer")
+        return None
+
+    @api.model
+    def _prepare_transaction_vals(self, invoice, token):
+        return {
+            "provider_id": token.provider_id.id,
+            "payment_method_id": token.payment_method_id.id,
+            "reference": self.env["payment.transaction"]._compute_reference(
+                token.provider_id.code, prefix=invoice.name
+            ),
+            "amount": invoice.amount_residual,
+            "currency_id": invoice.currency_id.id,
+            "partner_id": invoice.partner_id.id,
+            "token_id": token.id,
+            "operation": "offline",
+            "invoice_ids": [Command.set(invoice.ids)],
+        }
+
+    @api.model
+    def _create_charges(self, invoices):
+        """Open one pending charge, with its draft transaction, per chargeable invoice
+        (already locked by the caller). Nothing is sent to a provider here: the
+        caller commits these charges first, then calls ``_send``."""
+        Charge = self.sudo()
+        invoices = invoices.sudo()
+        vals_list = []
+        tx_vals_list = []
+        blocked = invoices.browse()
+        for invoice in invoices:
+            token = invoice.billing_schedule_id.payment_token_id
+            reason = self._invoice_blocker(invoice, token)
+            if reason:
+                blocked |= invoice
+                if token and invoice.payment_state in ("not_paid", "partial"):
+                    invoice._message_log(body=_("Not charged automatically: %s.", reason))
+                continue
+            attempt = max(invoice.billing_charge_ids.mapped("attempt"), default=0) + 1
+            tx_vals_list.append(self._prepare_transaction_vals(invoice, token))
+            vals_list.append(
+                {
+                    "invoice_id": invoice.id,
+                    "token_id": token.id,
+                    "amount": invoice.amount_residual,
+                    "attempt": attempt,
+                }
+            )
+        invoices.billing_next_charge_date = False
+        if not vals_list:
+            return Charge
+        # one create per payment method: payment's check of the token is made for one
+        Transaction = self.env["payment.transaction"].sudo()
+        by_token = {}
+        for vals, tx_vals in zip(vals_list, tx_vals_list, strict=True):
+            by_token.setdefault(tx_vals["token_id"], []).append((vals, tx_vals))
+        for pairs in by_token.values():
+            transactions = Transaction.create([tx_vals for _vals, tx_vals in pairs])
+            for (vals, _tx_vals), transaction in zip(pairs, transactions, strict=True):
+                vals["transaction_id"] = transaction.id
+        return Charge.create(vals_list)
+
+    def _lock_invoices(self):
+        """Lock the invoices of these charges, waiting for whoever holds them (a user
+        registering a payment): what they commit is seen before any provider is called."""
+        invoices = self.invoice_id
+        if invoices:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
+                    tuple(invoices.ids),
+                )
+            )
+            invoices.invalidate_recordset()
+            invoices.transaction_ids.invalidate_recordset()
+
+    def _send(self):
+        """Ask the providers to charge these pending charges (committed beforehand),
+        then settle them from their transactions' answers."""
+        charges = self.sudo().filtered(
+            lambda c: c.state == "pending" and c.transaction_id.state == "draft"
+        )
+        charges._lock_invoices()
+        for charge in charges:
+            invoice = charge.invoice_id
+            transaction = charge.transaction_id
+            reason = charge._blocker_before_send()
+            if reason:
+                transaction._set_canceled(state_message=reason)
+                charge.write({"state": "cancelled", "failure_reason": reason})
+                invoice._message_log(body=_("Charge cancelled before it was sent: %s.", reason))
+                continue
+            if invoice.currency_id.compare_amounts(invoice.amount_residual, transaction.amount):
+                # paid in part meanwhile: charge what is left
+                transaction.amount = charge.amount = invoice.amount_residual
+            try:
+                with self.env.cr.savepoint():
+                    transaction._charge_with_token()
+            except Exception as error:
+                if isinstance(error, pg_errors.OperationalError):
+                    raise
+                _logger.warning("Charge of %s failed: %s", invoice.name, error)
+                transaction._set_error(str(error))
+        return charges._settle()
+
+    def _blocker_before_send(self):
+        """Why this pending charge must not be sent after all, or None: the invoice
+        was paid, or another payment started, since the charge was opened."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        if invoice.payment_state not in ("not_paid", "partial") or invoice.currency_id.is_zero(
+            invoice.amount_residual
+        ):
+            return _("the invoice was paid meanwhile")
+        if (invoice.transaction_ids - self.transaction_id).filtered(
+            lambda tx: tx.state in PAYING_TX_STATES
+        ):
+            return _("another payment of the invoice is under way")
+        if not self.token_id.active:
+            return _("the payment method %s was removed", self.token_id.display_name)
+        return None
+
+    # --- Settling ---
+
+    def _settle(self):
+        """Settle pending charges from their transactions' states: done ones are
+        post-processed by Odoo (payment posted and reconciled with the invoice),
+        failed ones scheduled for their retry, the others stay pending."""
+        charges = self.sudo().filtered(lambda c: c.state == "pending")
+        done = charges.filtered(lambda c: c.transaction_id.state == "done")
+        failed = charges.filtered(lambda c: c.transaction_id.state in ("cancel", "error"))
+        if done:
+            done.state = "done"
+            done.transaction_id.filtered(lambda tx: not tx.is_post_processed)._post_process()
+        for charge in failed:
+            charge._fail(charge.transaction_id.state_message or _("Refused by the provider"))
+        return failed
+
+    def _fail(self, reason):
+        """Record a failed attempt: log it on the invoice, tell the customer, and
+        schedule the next retry, or hand the invoice to the reminders."""
+        self.ensure_one()
+        invoice = self.invoice_id
+        company = invoice.company_id
+        today = fields.Date.context_today(self)
+        next_date = self._next_retry_date(today)
+        self.write(
+            {
+                "state": "failed",
+                "failure_reason": reason,
+                "next_retry_date": next_date,
+                "is_last_attempt": not next_date,
+            }
+        )
+        invoice.billing_next_charge_date = next_date
+        if next_date:
+            body = _(
+                "Automatic charge of %(amount)s failed (attempt %(attempt)s): %(reason)s. "
+                "Next attempt on %(date)s.",
+                amount=invoice.currency_id.format(self.amount),
+                attempt=self.attempt,
+                reason=reason,
+                date=next_date,
+            )
+        else:
+            body = _(
+                "Automatic charge of %(amount)s failed (attempt %(attempt)s): %(reason)s. "
+                "No retry is left: the invoice is left to the payment reminders.",
+                amount=invoice.currency_id.format(self.amount),
+                attempt=self.attempt,
+                reason=reason,
+            )
+            schedule = invoice.billing_schedule_id
+            if company.billing_retry_pause_schedule and schedule.state == "running":
+                schedule.action_pause()
+                schedule.message_post(
+                    body=_(
+                        "Paused: invoice %s could not be charged after the last retry.",
+                        invoice.name,
+                    ),
+                    message_type="notification",
+                )
+        invoice._message_log(body=body)
+
+    def _next_retry_date(self, today):
+        """The day of the next attempt after this failed one, counted from the
+        invoice's first attempt by the company's retry days; None after the last."""
+        self.ensure_one()
+        offsets = self.invoice_id.company_id._billing_retry_offsets()
+        retries_done = self.attempt - 1
+        if retries_done >= len(offsets):
+            return None
+        first = self.invoice_id.billing_charge_ids.filtered(lambda c: c.attempt == 1)[:1]
+        start = fields.Date.context_today(self, first.date) if first else today
+        # a late run never makes the next attempt due at once
+        return max(start + timedelta(days=offsets[retries_done]), today + timedelta(days=1))
+
+    def _notify_customers(self, commit=None):
+        """Email each customer whose charge failed. Done once the charges' answers
+        are committed (``commit``): mailing a customer may write on its contact, which
+        another worker mailing the same customer may be writing too; such a clash is
+        retried on a fresh snapshot and never costs the charges."""
+        for charge in self:
+            for retry in range(3):
+                try:
+                    with self.env.cr.savepoint():
+                        charge._notify_customer()
+                    break
+                except pg_errors.SerializationFailure:
+                    if not commit or retry == 2:
+                        raise
+                    commit(0)
+        if self and commit:
+            commit(0)
+
+    def _notify_customer(self):
+        """Email the customer that the charge failed, with links to pay the invoice
+        now and to change the payment method."""
+        template = self.env.ref("crm_billing.mail_template_charge_failed", raise_if_not_found=False)
+        if not template:
+            return
+        self.invoice_id.with_context(crm_billing_charge_id=self.id).message_post_with_source(
+            template,
+            subtype_xmlid="mail.mt_comment",
+            message_type="comment",
+            partner_ids=self.invoice_id.partner_id.ids,
+        )
+
+    # --- Scheduled action ---
+
+    @api.model
+    def _collect_payments(self, batch_size=None, commit=None):
+        """Settle the pending charges whose transaction settled, then charge every
+        due invoice, batch by batch. ``commit(processed)`` commits each step and
+        returns the time left (``ir.cron._commit_progress``); without it nothing is
+        committed (a user's transaction, a test)."""
+        batch_size = batch_size or self._CRON_BATCH_SIZE
+        today = fields.Date.context_today(self)
+
+        def step(processed=0):
+            return commit(processed) if commit else float("inf")
+
+        Charge = self.sudo()
+        settled = set()
+        while True:
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    charges = Charge._claim_settled_charges(batch_size, settled)
+            except pg_errors.SerializationFailure:
+                step()
+                continue
+            if not charges:
+                break
+            settled.update(charges.ids)
+            failed_charges = charges._settle()
+            step()
+            failed_charges._notify_customers(commit)
+            if step(len(charges)) <= 0:
+                return False
+        failed = set()
+        while True:
+            try:
+                with self.env.cr.savepoint():
+                    invoices = Charge._claim_due_invoices(today, batch_size, failed)
+                    if not invoices:
+                        break
+                    charges = Charge._create_charges(invoices)
+            except (pg_errors.SerializationFailure, pg_errors.UniqueViolation):
+                # another worker charged these invoices after our snapshot was taken:
+                # take a fresh one and claim again
+                if not commit:
+                    raise
+                step()
+                continue
+            # the charges and their transaction references are committed before any
+            # provider is called: a crash from here on never leads to a second charge.
+            # They are sent even when the run's time is up: a pending charge that was
+            # never sent would wait for an answer that never comes.
+            step()
+            while True:
+                try:
+                    with self.env.cr.savepoint(flush=False):
+                        charges._lock_invoices()
+                    break
+                except pg_errors.SerializationFailure:
+                    # a payment of these invoices was committed while we waited for
+                    # it: look again with a fresh snapshot
+                    if not commit:
+                        raise
+                    step()
+            # no retry past this point: a provider may have answered
+            failed_charges = charges._send()
+            step()
+            failed_charges._notify_customers(commit)
+            # claimed once per run, whatever became of them
+            failed.update(invoices.ids)
+            _logger.info(
+                "Payment collection: %d invoices, %d charged, %d paid in this batch",
+                len(invoices),
+                len(charges),
+                len(charges.filtered(lambda c: c.state == "done")),
+            )
+            if step(len(invoices)) <= 0:
+                return False
+        return True
+
+    @api.model
+    def _cron_collect_payments(self, batch_size=None):
+        """Charge every due invoice with its schedule's payment method, in committed
+        batches; several workers share a run through ``SKIP LOCKED`` claims."""
+        return self._collect_payments(batch_size, commit=self.env["ir.cron"]._commit_progress)
+
+    @api.model
+    def _trigger_collection(self):
+        cron = self.env.ref("crm_billing.ir_cron_collect_payments", raise_if_not_found=False)
+        if cron:
+            cron.sudo()._trigger()

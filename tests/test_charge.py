@@ -1,0 +1,378 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import date
+
+from freezegun import freeze_time
+from psycopg2.errors import UniqueViolation
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.payment_demo.tests.common import PaymentDemoCommon
+
+from .common import BillingCommon, ChargeCommon
+
+
+class CollectionCommon(ChargeCommon, PaymentDemoCommon, BillingCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_charge_common()
+        cls.env.company.billing_retry_days = "1,3,7"
+
+    def setUp(self):
+        # account_payment's post-processing (the payment, its reconciliation) is
+        # what a successful charge must reach: keep it
+        self.enable_post_process_patcher = False
+        super().setUp()
+
+    def _invoice_with_token(self, state, day=date(2027, 3, 1), **vals):
+        """A running monthly schedule charged with a demo token ending in ``state``,
+        and its first invoice, posted on ``day`` (115.00 taxes included)."""
+        token = self._demo_token(state)
+        schedule = self._create_schedule(date_start=day, payment_token_id=token.id, **vals)
+        schedule.action_start()
+        with freeze_time(day):
+            schedule._lock_for_invoicing()
+            invoice = schedule._generate_invoices(day)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.amount_total, 115.0)
+        return schedule, invoice, token
+
+    def _collect(self, day):
+        """The collection run on ``day``, as the cron runs it (without its commits)."""
+        with freeze_time(day):
+            self.env.invalidate_all()
+            self.Charge._collect_payments()
+            self.env.invalidate_all()
+
+    def _failure_emails(self, invoice):
+        return invoice.message_ids.filtered(
+            lambda m: m.message_type == "comment" and "could not charge" in (m.subject or "")
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCharge(CollectionCommon):
+    def test_success_pays_and_reconciles(self):
+        schedule, invoice, token = self._invoice_with_token("done")
+        self.assertEqual(invoice.billing_next_charge_date, date(2027, 3, 1))
+        # posting does not charge: it starts the collection run, which charges after
+        self.assertFalse(invoice.billing_charge_ids)
+        cron = self.env.ref("crm_billing.ir_cron_collect_payments")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self._collect(date(2027, 3, 1))
+        charge = invoice.billing_charge_ids
+        self.assertEqual(len(charge), 1)
+        self.assertRecordValues(
+            charge,
+            [{"state": "done", "attempt": 1, "amount": 115.0, "token_id": token.id}],
+        )
+        tx = charge.transaction_id
+        self.assertEqual((tx.state, tx.operation, tx.amount), ("done", "offline", 115.0))
+        self.assertEqual(tx.invoice_ids, invoice)
+        payment = tx.payment_id
+        self.assertEqual(payment.state, "paid" if payment.move_id else payment.state)
+        self.assertEqual(payment.amount, 115.0)
+        self.assertEqual(payment.payment_token_id, token)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertIn(payment, invoice._get_reconciled_payments() | invoice.matched_payment_ids)
+        self.assertFalse(invoice.billing_next_charge_date)
+        # a re-run, the next day too, charges nothing more
+        self._collect(date(2027, 3, 1))
+        self._collect(date(2027, 3, 2))
+        self.assertEqual(len(invoice.transaction_ids), 1)
+        self.assertEqual(
+            self.env["crm.billing.collection.report"]
+            .search([("invoice_id", "=", invoice.id)])
+            .read(["state", "collection_rate", "amount_collected", "amount_recovered"])[0]
+            | {"id": 0},
+            {
+                "id": 0,
+                "state": "collected",
+                "collection_rate": 100.0,
+                "amount_collected": 115.0,
+                "amount_recovered": 0.0,
+            },
+        )
+
+    def test_one_run_charges_many_customers(self):
+        _schedule, invoice, _token = self._invoice_with_token("done")
+        other = self.env["res.partner"].create(
+            {"name": "Second Customer", "email": "s@example.com"}
+        )
+        token = self._demo_token("done", partner=other)
+        second = self._create_schedule(
+            date_start=date(2027, 3, 1), partner_id=other.id, payment_token_id=token.id
+        )
+        second.action_start()
+        with freeze_time("2027-03-01"):
+            second._lock_for_invoicing()
+            invoice2 = second._generate_invoices(date(2027, 3, 1))
+        self._collect(date(2027, 3, 1))
+        self.assertEqual((invoice | invoice2).billing_charge_ids.mapped("state"), ["done", "done"])
+        self.assertEqual(invoice2.transaction_ids.token_id, token)
+
+    def test_error_retried_on_days_1_3_7_then_left_to_reminders(self):
+        self.env.company.billing_retry_pause_schedule = True
+        schedule, invoice, _token = self._invoice_with_token("error")
+        expected = [
+            # (run on, attempts made so far, next attempt on)
+            (date(2027, 3, 1), 1, date(2027, 3, 2)),
+            (date(2027, 3, 2), 2, date(2027, 3, 4)),
+            (date(2027, 3, 3), 2, date(2027, 3, 4)),
+            (date(2027, 3, 4), 3, date(2027, 3, 8)),
+            (date(2027, 3, 6), 3, date(2027, 3, 8)),
+            (date(2027, 3, 8), 4, False),
+            (date(2027, 3, 20), 4, False),
+        ]
+        for day, attempts, next_day in expected:
+            self._collect(day)
+            charges = invoice.billing_charge_ids.sorted("attempt")
+            self.assertEqual(len(charges), attempts, f"attempts made by {day}")
+            self.assertEqual(len(invoice.transaction_ids), attempts, "one transaction per attempt")
+            self.assertEqual(set(charges.mapped("state")), {"failed"})
+            self.assertEqual(charges[-1].next_retry_date or False, next_day)
+            self.assertEqual(invoice.billing_next_charge_date or False, next_day)
+            self.assertEqual(len(self._failure_emails(invoice)), attempts, "one email per failure")
+        self.assertEqual(charges.mapped("attempt"), [1, 2, 3, 4])
+        self.assertTrue(charges[-1].is_last_attempt)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(invoice.amount_residual, 115.0)
+        # the customer got each email, with links to pay now and to change the method
+        email = self._failure_emails(invoice)[0]
+        self.assertIn(self.customer, email.notified_partner_ids | email.partner_ids)
+        self.assertIn(invoice.get_portal_url().split("?")[0], email.body)
+        self.assertIn(f"/my/billing/{schedule.id}", email.body)
+        self.assertIn("We will not try again automatically", email.body)
+        self.assertIn(
+            "left to the payment reminders",
+            invoice.message_ids[:5].mapped(lambda m: str(m.body)).__str__(),
+        )
+        self.assertEqual(
+            schedule.state, "paused", "the company pauses schedules after the last retry"
+        )
+        report = self.env["crm.billing.collection.report"].search([("invoice_id", "=", invoice.id)])
+        self.assertEqual(
+            (report.state, report.attempt_count, report.collection_rate), ("exhausted", 4, 0.0)
+        )
+
+    def test_reminders_wait_for_the_last_attempt(self):
+        self.env.company.billing_retry_days = "1,3,7,10"
+        Level = self.env["crm.billing.reminder.level"]
+        Level._create_default_levels(self.env.company)
+        Reminder = self.env["crm.billing.reminder"]
+        _schedule, invoice, _token = self._invoice_with_token("error")
+        for day in (date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 4), date(2027, 3, 8)):
+            self._collect(day)
+        # 7 days overdue, but a retry is planned on day 10: no reminder yet
+        with freeze_time("2027-03-09"):
+            Reminder._send_reminders()
+        self.assertFalse(invoice.reminder_level_id)
+        self._collect(date(2027, 3, 11))
+        self.assertTrue(invoice.billing_charge_ids.sorted("attempt")[-1].is_last_attempt)
+        with freeze_time("2027-03-11"):
+            Reminder._send_reminders()
+        self.assertEqual(invoice.reminder_level_id.days, 7, "left to the reminders")
+
+    def test_recovered_by_a_retry(self):
+        schedule, invoice, token = self._invoice_with_token("cancel")
+        self._collect(date(2027, 3, 1))
+        self.assertEqual(invoice.billing_charge_ids.state, "failed")
+        token.demo_simulated_state = "done"  # the customer's bank accepts it now
+        self._collect(date(2027, 3, 2))
+        charges = invoice.billing_charge_ids.sorted("attempt")
+        self.assertEqual(charges.mapped("state"), ["failed", "done"])
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        report = self.env["crm.billing.collection.report"].search([("invoice_id", "=", invoice.id)])
+        self.assertEqual(
+            (report.state, report.amount_recovered, report.attempt_count), ("collected", 115.0, 2)
+        )
+
+    def test_pending_not_retried_until_it_settles(self):
+        _schedule, invoice, _token = self._invoice_with_token("pending")
+        for day in (date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 9)):
+            self._collect(day)
+            self.assertEqual(invoice.billing_charge_ids.mapped("state"), ["pending"])
+            self.assertEqual(len(invoice.transaction_ids), 1)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        # the provider's notification settles the transaction; the next run pays
+        invoice.transaction_ids.action_demo_set_done()
+        self._collect(date(2027, 3, 10))
+        self.assertEqual(invoice.billing_charge_ids.state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(len(invoice.transaction_ids), 1)
+
+    def test_paid_by_hand_before_the_retry_is_not_charged(self):
+        _schedule, invoice, _token = self._invoice_with_token("error")
+        self._collect(date(2027, 3, 1))
+        self.assertEqual(invoice.billing_next_charge_date, date(2027, 3, 2))
+        self._register_payment(invoice, payment_date=date(2027, 3, 1))
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self._collect(date(2027, 3, 2))
+        self._collect(date(2027, 3, 8))
+        self.assertEqual(len(invoice.billing_charge_ids), 1)
+        self.assertEqual(len(invoice.transaction_ids), 1)
+
+    def test_payment_under_way_in_the_portal_is_not_charged(self):
+        _schedule, invoice, _token = self._invoice_with_token("done")
+        # the customer pays it online first; the provider has not confirmed yet
+        self._create_transaction(
+            "redirect",
+            reference="portal payment",
+            amount=115.0,
+            currency_id=invoice.currency_id.id,
+            partner_id=self.customer.id,
+            invoice_ids=[Command.set(invoice.ids)],
+            state="pending",
+        )
+        self._collect(date(2027, 3, 1))
+        self.assertFalse(invoice.billing_charge_ids)
+        self.assertEqual(len(invoice.transaction_ids), 1)
+
+    def test_another_customers_token_is_refused(self):
+        other = self.env["res.partner"].create({"name": "Somebody Else", "email": "x@example.com"})
+        foreign = self._demo_token("done", partner=other)
+        schedule = self._create_schedule(date_start=date(2027, 3, 1))
+        with (
+            self.assertRaisesRegex(ValidationError, "only be charged with a payment method of"),
+            self.cr.savepoint(),
+        ):
+            schedule.write({"payment_token_id": foreign.id})
+        schedule.invalidate_recordset()
+        self.assertFalse(schedule.payment_token_id)
+        # a contact of the customer's company holds a token of the company
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts", "parent_id": self.customer.id}
+        )
+        own = self._demo_token("done", partner=contact)
+        schedule.payment_token_id = own
+        self.assertEqual(schedule.payment_token_id, own)
+
+    def test_removed_token_is_not_charged_and_listed_before_deletion(self):
+        schedule, invoice, token = self._invoice_with_token("done")
+        info = token.get_linked_records_info()
+        self.assertEqual([(i["id"], i["name"]) for i in info], [(schedule.id, schedule.name)])
+        token.action_archive()
+        self._collect(date(2027, 3, 1))
+        self.assertFalse(invoice.billing_charge_ids)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertIn("was removed", str(invoice.message_ids[:3].mapped("body")))
+
+    def test_retry_days_are_validated(self):
+        company = self.env.company
+        for bad in ("3,1", "0,2", "1,,3", "one", "1;3"):
+            with self.assertRaisesRegex(ValidationError, "Charge retry days must be whole days"):
+                company.billing_retry_days = bad
+        company.billing_retry_days = " 2, 5 "
+        self.assertEqual(company._billing_retry_offsets(), [2, 5])
+        company.billing_retry_days = ""
+        self.assertEqual(company._billing_retry_offsets(), [])
+
+    def test_no_retry_days_leaves_the_invoice_to_reminders_at_once(self):
+        self.env.company.billing_retry_days = False
+        schedule, invoice, _token = self._invoice_with_token("error")
+        self._collect(date(2027, 3, 1))
+        self.assertTrue(invoice.billing_charge_ids.is_last_attempt)
+        self.assertFalse(invoice.billing_next_charge_date)
+        self.assertEqual(schedule.state, "running", "pausing is off by default")
+
+    def test_database_keeps_one_open_charge_per_invoice(self):
+        _schedule, invoice, token = self._invoice_with_token("pending")
+        self._collect(date(2027, 3, 1))
+        with self.assertRaises(UniqueViolation), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self.Charge.sudo().create(
+                {"invoice_id": invoice.id, "token_id": token.id, "attempt": 2}
+            )
+        with self.assertRaises(UniqueViolation), mute_logger("odoo.sql_db"), self.cr.savepoint():
+            self.Charge.sudo().create(
+                {"invoice_id": invoice.id, "token_id": token.id, "attempt": 1, "state": "failed"}
+            )
+
+
+@tagged("post_install", "-at_install")
+class TestChargeAccess(CollectionCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = cls.env.company
+        common = {"company_id": company.id, "company_ids": [Command.set(company.ids)]}
+        cls.rep = new_test_user(
+            cls.env, login="charge_rep", groups="sales_team.group_sale_salesman", **common
+        )
+        cls.accountant = new_test_user(
+            cls.env,
+            login="charge_accountant",
+            groups="account.group_account_invoice,sales_team.group_sale_salesman",
+            **common,
+        )
+        cls.portal = new_test_user(cls.env, login="charge_portal", groups="base.group_portal")
+        cls.portal.partner_id.parent_id = cls.customer
+
+    def test_salesperson_cannot_charge_or_choose_the_token(self):
+        schedule, invoice, token = self._invoice_with_token("error", user_id=self.rep.id)
+        self._collect(date(2027, 3, 1))
+        with freeze_time("2027-03-01"):
+            with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+                invoice.with_user(self.rep).action_billing_charge_now()
+            with self.assertRaisesRegex(AccessError, "Invoicing rights"):
+                schedule.with_user(self.rep).action_charge_now()
+            with self.assertRaises(AccessError):
+                schedule.with_user(self.rep).write({"payment_token_id": False})
+            with self.assertRaises(AccessError):
+                self.Charge.with_user(self.rep).create(
+                    {"invoice_id": invoice.id, "token_id": token.id, "attempt": 9}
+                )
+            with self.assertRaises(AccessError):
+                invoice.billing_charge_ids.with_user(self.rep).write({"state": "done"})
+            with self.assertRaises(AccessError):
+                invoice.with_user(self.rep).write({"billing_next_charge_date": "2027-03-01"})
+        self.assertEqual(invoice.billing_next_charge_date, date(2027, 3, 2))
+        # the rep sees the charges of the own schedule, read only
+        self.assertEqual(
+            self.Charge.with_user(self.rep).search([("invoice_id", "=", invoice.id)]),
+            invoice.billing_charge_ids,
+        )
+        self._collect(date(2027, 3, 1))
+        self.assertEqual(len(invoice.billing_charge_ids), 1)
+
+    def test_accountant_charges_now(self):
+        schedule, invoice, token = self._invoice_with_token("error")
+        self._collect(date(2027, 3, 1))
+        token.demo_simulated_state = "done"
+        with freeze_time("2027-03-01 15:00"):
+            action = invoice.with_user(self.accountant).action_billing_charge_now()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(invoice.billing_next_charge_date, date(2027, 3, 1))
+        self._collect(date(2027, 3, 1))
+        self.assertEqual(
+            invoice.billing_charge_ids.sorted("attempt").mapped("state"), ["failed", "done"]
+        )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # paid: nothing is left to charge, and saying so changes nothing
+        with self.assertRaisesRegex(UserError, "cannot be charged: the invoice is paid"):
+            invoice.with_user(self.accountant).action_billing_charge_now()
+        with self.assertRaisesRegex(UserError, "No posted invoice of these schedules is left"):
+            schedule.with_user(self.accountant).action_charge_now()
+
+    def test_charge_now_on_a_schedule(self):
+        schedule, invoice, token = self._invoice_with_token("pending")
+        self._collect(date(2027, 3, 1))
+        with self.assertRaisesRegex(UserError, "a payment of the invoice is already under way"):
+            schedule.with_user(self.accountant).action_charge_now()
+        self.assertEqual(len(invoice.transaction_ids), 1)
+
+    def test_portal_customer_sees_own_charges_only(self):
+        _schedule, invoice, _token = self._invoice_with_token("done")
+        self._collect(date(2027, 3, 1))
+        Charge = self.Charge.with_user(self.portal)
+        self.assertEqual(Charge.search([]), invoice.billing_charge_ids)
+        with self.assertRaises(AccessError):
+            invoice.with_user(self.portal).action_billing_charge_now()
+        other = self.env["res.partner"].create({"name": "Other Portal Co"})
+        stranger = new_test_user(self.env, login="charge_stranger", groups="base.group_portal")
+        stranger.partner_id.parent_id = other
+        self.assertFalse(self.Charge.with_user(stranger).search([]))
