@@ -41,6 +41,8 @@ class TestScheduleClose(BillingCommon):
             ],
             date_start=date(2027, 1, 1),
             invoicing_mode=mode,
+            # the rep's own schedule: sales reps edit their own documents only
+            user_id=self.rep.id,
         )
         schedule.action_start()
         return schedule
