@@ -36,8 +36,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 die() { echo "ERROR: $*" >&2; echo "0 passed, 1 failed"; exit 2; }
-# shellcheck source=tools/throwaway_pg.sh
-. "$here/tools/throwaway_pg.sh"
+# shellcheck source=tools/odoo_env.sh
+. "$here/tools/odoo_env.sh"
 
 find_odoo
 start_throwaway_pg crm_billing_host_suite

@@ -22,7 +22,9 @@ LOG_LINE = re.compile(
 )
 OUTCOME = re.compile(r"^(?:FAIL|ERROR): (?P<desc>.+)$")
 SUBTEST = re.compile(r"^Subtest (?P<test>\S+)")
-FIXTURE = re.compile(r"^(?P<what>setUpClass|tearDownClass|setUpModule|tearDownModule) \((?P<where>[\w.]+)\)")
+FIXTURE = re.compile(
+    r"^(?P<what>setUpClass|tearDownClass|setUpModule|tearDownModule) \((?P<where>[\w.]+)\)"
+)
 
 
 def test_key(logger, desc):

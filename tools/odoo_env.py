@@ -22,7 +22,6 @@ addons_path`` prints those values, one per line, for ``read``; on failure it
 prints the reason to stderr and exits 1. From Python: ``odoo_env.find()``.
 """
 
-import ast
 import configparser
 import os
 import re
@@ -37,7 +36,7 @@ PROBE = "import sys; sys.path.insert(0, sys.argv[1]); import odoo.cli, odoo.http
 
 
 class OdooNotFound(Exception):
-    """No usable Odoo 19; the message says what to provide."""
+    """No usable Odoo 19; the message (to print after "Odoo 19 ") says what to provide."""
 
 
 @dataclass(frozen=True)
@@ -58,14 +57,14 @@ def find_rc():
     rc = os.environ.get("ODOO_RC")
     if rc:
         if not os.path.isfile(rc):
-            raise OdooNotFound(f"$ODOO_RC names {rc}, which does not exist.")
+            raise OdooNotFound(f"not found: $ODOO_RC names {rc}, which does not exist.")
         return os.path.abspath(rc)
     for candidate in ("~/.odoorc", "~/.openerp_serverrc"):
         path = os.path.expanduser(candidate)
         if os.path.isfile(path):
             return path
     raise OdooNotFound(
-        "no Odoo configuration file. Install Odoo 19.0 Community and point $ODOO_RC "
+        "not found: no Odoo configuration file. Install Odoo 19.0 Community and point $ODOO_RC "
         "(or ~/.odoorc) at a configuration whose addons_path lists its 'addons' and "
         "'odoo/addons' folders (see README.rst, Installation)."
     )
@@ -85,7 +84,7 @@ def addons_paths(rc):
     config.read(rc)
     if not config.has_option("options", "addons_path"):
         raise OdooNotFound(
-            f"{rc} has no addons_path; list Odoo's 'addons' and 'odoo/addons' folders there."
+            f"not found: {rc} has no addons_path; list Odoo's 'addons' and 'odoo/addons' folders there."
         )
     return [
         os.path.abspath(os.path.expanduser(p.strip()))
@@ -101,11 +100,15 @@ def find_root(rc, paths):
             if os.path.isfile(os.path.join(root, "odoo-bin")) and root not in roots:
                 roots.append(root)
     if not roots:
-        raise OdooNotFound(f"no folder of addons_path in {rc} belongs to an Odoo tree with odoo-bin.")
+        raise OdooNotFound(
+            f"not found: no folder of addons_path in {rc} belongs to an Odoo tree with odoo-bin."
+        )
     for root in roots:
         if release_version(root) == (19, 0):
             return root
-    raise OdooNotFound(f"the Odoo tree at {roots[0]} is not Odoo 19.0 (odoo/release.py).")
+    raise OdooNotFound(
+        f"not found: the Odoo tree at {roots[0]} is not Odoo 19.0 (odoo/release.py)."
+    )
 
 
 def shebang_python(script):
@@ -177,7 +180,7 @@ def find_python(root):
             return python
         tried.append(f"  {origin}: {reason}")
     raise OdooNotFound(
-        f"no Python interpreter here can run the Odoo at {root}:\n"
+        f"found at {root}, but no Python interpreter here can run it:\n"
         + "\n".join(tried)
         + "\nInstall Odoo's requirements (pip install -r "
         + os.path.join(root, "requirements.txt")
@@ -208,7 +211,7 @@ def main(fields):
     try:
         odoo = find()
     except OdooNotFound as exc:
-        print(f"Odoo 19 not found: {exc}", file=sys.stderr)
+        print(f"Odoo 19 {exc}", file=sys.stderr)
         sys.exit(1)
     for field in fields:
         print(getattr(odoo, field))

@@ -1,8 +1,9 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 #
-# Sourced by tools/test.sh and tools/host_suite.sh: finds Odoo (tools/odoo_env.py)
-# and starts a throwaway PostgreSQL in a temporary folder.
+# The shell side of tools/odoo_env.py, sourced by tools/test.sh, tools/serve.sh and
+# tools/host_suite.sh: finds Odoo and the Python that runs it, and starts a
+# throwaway PostgreSQL in a temporary folder.
 #
 #   find_odoo            sets ODOO_RC_FILE, ODOO_PYTHON, ODOO_BIN, ODOO_ADDONS_PATH
 #                        (or dies saying what is missing)
@@ -17,7 +18,7 @@
 find_odoo() {
     local found
     found="$(python3 "$here/tools/odoo_env.py" rc python bin addons_path)" \
-        || die "Odoo 19 not found (see the message above)."
+        || die "crm_billing's tools cannot run Odoo 19 (see the message above)."
     { read -r ODOO_RC_FILE; read -r ODOO_PYTHON; read -r ODOO_BIN; read -r ODOO_ADDONS_PATH; } <<<"$found"
     echo "Odoo 19.0 at $ODOO_BIN, run by $ODOO_PYTHON (configuration $ODOO_RC_FILE)"
 }
