@@ -30,3 +30,4 @@ from . import crm_billing_usage
 from . import crm_billing_schedule_usage
 from . import account_move_line
 from . import sale_order_line
+from . import ir_actions

@@ -21,3 +21,4 @@ from . import test_usage_math
 from . import test_usage
 from . import test_usage_delivered
 from . import test_usage_rpc
+from . import test_good_guest
