@@ -11,7 +11,10 @@ ends with "N passed, N failed" on that difference:
 
 Tests failing in both runs are listed apart: they are not crm_billing's.
 
-    python3 tools/host_suite_compare.py WITHOUT.log WITH.log
+    python3 tools/host_suite_compare.py [--so-far] WITHOUT.log WITH.log
+
+``--so-far`` reads two runs still in progress: only the tests both have started
+are compared.
 """
 
 import re
@@ -73,12 +76,19 @@ def show(key):
     return key
 
 
-def main(without_log, with_log):
+def main(without_log, with_log, so_far=False):
     run_without, failed_without, rep_without = read_log(without_log)
     run_with, failed_with, rep_with = read_log(with_log)
     both = set(run_without) & set(run_with)
+    if so_far:
+        fixture = ("setUpClass", "tearDownClass", "setUpModule", "tearDownModule")
+        failed_without = {
+            k: v for k, v in failed_without.items() if k in both or k.endswith(fixture)
+        }
+        failed_with = {k: v for k, v in failed_with.items() if k in both or k.endswith(fixture)}
+        rep_without = rep_with = True
     only_with = {k: v for k, v in failed_with.items() if k not in failed_without}
-    missing = sorted(set(run_without) - set(run_with))
+    missing = [] if so_far else sorted(set(run_without) - set(run_with))
     in_both = sorted(k for k in failed_with if k in failed_without)
     print(
         f"without crm_billing: {len(set(run_without))} tests, {len(failed_without)} failed; "
@@ -105,4 +115,5 @@ def main(without_log, with_log):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    args = [a for a in sys.argv[1:] if a != "--so-far"]
+    sys.exit(main(args[0], args[1], so_far="--so-far" in sys.argv))
