@@ -4,7 +4,8 @@
 
     python3 bench/run.py [--quick] [--keep] [--template DB]
 
-Finds Odoo 19 through $ODOO_RC (else ~/.odoorc), creates a throwaway database on
+Finds Odoo 19 and the Python that runs it with tools/odoo_env.py ($ODOO_RC, else
+~/.odoorc; $ODOO_PYTHON, else an interpreter that imports Odoo), creates a throwaway database on
 the configured PostgreSQL, installs crm_billing into it, creates its own data and
 prints, for 300, 3,000 and 10,000 recurring schedules (one period due each):
 
@@ -39,7 +40,6 @@ Odoo's test runner.
 import argparse
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -55,37 +55,15 @@ SCHEDULES_PER_CUSTOMER = 5
 # --- Finding Odoo ---------------------------------------------------------------
 
 
-def odoo_rc():
-    rc = os.environ.get("ODOO_RC")
-    if not rc:
-        for candidate in ("~/.odoorc", "~/.openerp_serverrc"):
-            if os.path.isfile(os.path.expanduser(candidate)):
-                rc = os.path.expanduser(candidate)
-                break
-    if not rc or not os.path.isfile(rc):
-        sys.exit(
-            "Odoo 19 not found: no Odoo configuration file. Point $ODOO_RC (or ~/.odoorc) "
-            "at a configuration whose addons_path lists Odoo's 'addons' and 'odoo/addons'."
-        )
-    return rc
+def find_odoo():
+    """Odoo 19 and the Python that runs it, found by tools/odoo_env.py."""
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import odoo_env
 
-
-def find_odoo(rc):
-    """(odoo-bin, addons path) from tools/find_odoo.py, which prints shell assignments."""
-    out = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "tools", "find_odoo.py"), rc],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    values = {}
-    for line in out.stdout.splitlines():
-        if "=" in line and not line.startswith("echo"):
-            key, value = line.split("=", 1)
-            values[key] = shlex.split(value)[0]
-    if out.returncode or "ODOO_BIN" not in values:
-        sys.exit(out.stdout + out.stderr)
-    return values["ODOO_BIN"], values["ODOO_ADDONS_PATH"]
+    try:
+        return odoo_env.find()
+    except odoo_env.OdooNotFound as exc:
+        sys.exit(f"Odoo 19 {exc}")
 
 
 # --- Driver ---------------------------------------------------------------------
@@ -94,8 +72,9 @@ def find_odoo(rc):
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.rc = odoo_rc()
-        self.odoo_bin, addons = find_odoo(self.rc)
+        odoo = find_odoo()
+        self.rc, self.odoo_bin, self.python = odoo.rc, odoo.bin, odoo.python
+        addons = odoo.addons_path
         self.tmp = tempfile.mkdtemp(prefix="crm_billing_bench.")
         os.makedirs(os.path.join(self.tmp, "addons"))
         os.symlink(ROOT, os.path.join(self.tmp, "addons", "crm_billing"))
@@ -107,7 +86,7 @@ class Bench:
 
     def worker_cmd(self, *words):
         return [
-            sys.executable,
+            self.python,
             os.path.abspath(__file__),
             "--worker",
             json.dumps({"odoo_bin": self.odoo_bin, "odoo_args": self.odoo_args()}),
@@ -154,7 +133,7 @@ class Bench:
     # --- database ---
 
     def create_db(self):
-        odoo = [sys.executable, self.odoo_bin, *self.odoo_args(), "--no-http", "--stop-after-init"]
+        odoo = [self.python, self.odoo_bin, *self.odoo_args(), "--no-http", "--stop-after-init"]
         if self.args.template:
             self.call_sql(f'CREATE DATABASE "{self.db}" TEMPLATE "{self.args.template}"')
             cmd = [*odoo, "-u", "crm_billing"]

@@ -40,7 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from run import find_odoo, machine, odoo_rc  # noqa: E402
+from run import find_odoo, machine  # noqa: E402
 
 
 def main():
@@ -55,8 +55,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database")
     args = parser.parse_args()
 
-    rc = odoo_rc()
-    odoo_bin, addons = find_odoo(rc)
+    odoo = find_odoo()
+    rc, odoo_bin, addons = odoo.rc, odoo.bin, odoo.addons_path
     tmp = tempfile.mkdtemp(prefix="crm_billing_usage_bench.")
     os.makedirs(os.path.join(tmp, "addons"))
     os.symlink(ROOT, os.path.join(tmp, "addons", "crm_billing"))
@@ -77,7 +77,7 @@ def main():
             cr._cnx.autocommit = True
             cr.execute(statement)
 
-    odoo_cmd = [sys.executable, odoo_bin, *odoo_args, "--log-level=warn"]
+    odoo_cmd = [odoo.python, odoo_bin, *odoo_args, "--log-level=warn"]
     if args.template:
         sql(f'CREATE DATABASE "{db}" TEMPLATE "{args.template}"')
         install = [*odoo_cmd, "--no-http", "--stop-after-init", "-u", "crm_billing"]

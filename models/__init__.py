@@ -33,3 +33,4 @@ from . import sale_order_line
 from . import crm_billing_charge
 from . import payment_token
 from . import crm_billing_collection_report
+from . import ir_actions

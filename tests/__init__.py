@@ -24,3 +24,4 @@ from . import test_usage_rpc
 from . import test_charge
 from . import test_charge_concurrency
 from . import test_tour_charge
+from . import test_good_guest

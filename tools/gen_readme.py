@@ -7,6 +7,13 @@
 
 The fragments are Markdown; this converts the subset they use (headings, lists,
 fenced code, inline code, links, images, simple pipe tables) to reStructuredText.
+
+Why not OCA's own ``oca-gen-addon-readme``: it ships in OCA's maintainer-tools
+(``oca-maintainers-tools``), which is not published on PyPI (OCA installs it from
+its git repository: ``pip index versions oca-maintainers-tools`` finds nothing),
+and it converts Markdown fragments with pypandoc, i.e. the pandoc program. It
+therefore cannot be installed offline from the registries this project uses
+(PyPI, Debian); when it can, it replaces this script.
 """
 
 import ast

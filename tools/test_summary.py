@@ -6,6 +6,9 @@ A failed or errored test, a skipped test (a browser test skipped for want of
 Chromium is a lost test), an error logged outside any test (the install itself
 must log none) and a run that ended without a test report all count as
 failures. Lines starting with "# " are the human summary.
+
+With ``--upgrade LOG``: exits 1, printing them, when an upgrade log has a
+warning of crm_billing's own loggers or an error of any logger.
 """
 
 import re
@@ -63,5 +66,27 @@ def main(path, returncode):
     print(f"TESTS_FAILED={failed}")
 
 
+def check_upgrade(path):
+    """Exit 1, printing them, on a warning of crm_billing's own loggers
+    (odoo.addons.crm_billing...) or an error of any logger in an upgrade log."""
+    problems = []
+    with open(path, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            match = LOG_LINE.match(line)
+            if not match or match["level"] not in ("WARNING", "ERROR", "CRITICAL"):
+                continue
+            logger = match["logger"]
+            own = logger == "odoo.addons.crm_billing" or logger.startswith(
+                "odoo.addons.crm_billing."
+            )
+            if own or match["level"] != "WARNING":
+                problems.append(line.rstrip())
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--upgrade":
+        sys.exit(check_upgrade(sys.argv[2]))
     main(sys.argv[1], sys.argv[2])
