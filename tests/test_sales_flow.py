@@ -119,9 +119,15 @@ class TestSalesFlowInstalments(SalesFlowCommon):
         # the deposit, due today, is invoiced at once and shown to the rep
         deposit = plan.invoice_ids
         self.assertEqual(len(deposit), 1)
-        # the rep has no Invoicing rights: told, not sent to the invoice form
+        # the rep is told what was invoiced, then lands on the plan's form
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn(deposit.display_name, action["params"]["message"])
+        self.assertIn("300.00", action["params"]["message"])
+        landing = action["params"]["next"]
+        self.assertEqual(
+            (landing["res_model"], landing["res_id"]), ("crm.billing.schedule", plan.id)
+        )
+        self.assertEqual(landing["views"], [(False, "form")])
         # nor may he have it posted: his accountant posts it, and the next ones
         self.assertEqual(deposit.state, "draft")
         deposit.sudo().action_post()

@@ -327,13 +327,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
         return self._action_open_schedule(schedule)
 
     def _action_show_invoices(self, schedule, invoices):
-        """Open the new invoices for users of Invoicing; a sales rep without it stays
-        on the order, told what was invoiced."""
-        user = self.env.user
-        if user.has_group("account.group_account_invoice") or user.has_group(
-            "account.group_account_readonly"
-        ):
-            return schedule._action_view_invoices(invoices)
+        """Land the seller on the new schedule, told at once what was invoiced."""
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -345,7 +339,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
                     invoices=", ".join(invoices.sudo().mapped("display_name")),
                     amount=schedule.currency_id.format(sum(invoices.sudo().mapped("amount_total"))),
                 ),
-                "next": {"type": "ir.actions.act_window_close"},
+                "next": self._action_open_schedule(schedule),
             },
         }
 

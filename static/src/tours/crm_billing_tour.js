@@ -73,6 +73,19 @@ registry.category("web_tour.tours").add("crm_billing_instalment_tour", {
             trigger: ".o_notification:contains('Deposit invoiced')",
         },
         {
+            content: "The seller lands on the plan, running",
+            trigger: ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains('Running')",
+        },
+        {
+            content: "The plan shows the deposit invoice",
+            trigger: ".o_form_view button[name='action_view_invoices']:contains('1')",
+        },
+        {
+            content: "Back to the order",
+            trigger: ".breadcrumb-item.o_back_button",
+            run: "click",
+        },
+        {
             content: "The order shows the down payment",
             trigger: ".o_form_view .o_field_widget[name='order_line'] .o_data_row:contains('Down Payment')",
         },
