@@ -66,6 +66,9 @@
         "views/crm_billing_usage_portal_templates.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "crm_billing/static/src/scss/crm_billing_backend.scss",
+        ],
         "web.report_assets_common": [
             "crm_billing/static/src/scss/report_layouts.scss",
         ],
