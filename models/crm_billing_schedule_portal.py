@@ -199,7 +199,8 @@ class CrmBillingSchedule(models.Model):
 
     def _billing_portal_price(self, product):
         """The unit price of an optional product: the customer's pricelist's when it
-        is in the schedule's currency, else the product's sales price."""
+        is in the schedule's currency, else the product's sales price (converted to
+        the schedule's currency)."""
         self.ensure_one()
         pricelist = (
             self.partner_id.commercial_partner_id.with_company(self.company_id)
@@ -208,7 +209,14 @@ class CrmBillingSchedule(models.Model):
         )
         if pricelist and pricelist.currency_id == self.currency_id:
             return pricelist._get_product_price(product, 1.0, currency=self.currency_id)
-        return product.with_company(self.company_id).lst_price
+        product = product.with_company(self.company_id)
+        return product.currency_id._convert(
+            product.lst_price,
+            self.currency_id,
+            self.company_id,
+            fields.Date.context_today(self),
+            round=False,
+        )
 
     def _billing_portal_preview(self, change):
         """What ``change`` would invoice or credit now and add to the next invoice
