@@ -121,6 +121,7 @@ class CrmBillingPortal(CustomerPortal):
                 "sortby": sortby,
                 "searchbar_filters": OrderedDict(filters.items()),
                 "filterby": filterby,
+                "billing_overdue_invoice_count": self._get_overdue_invoice_count(),
                 **self._get_billing_statement_options(),
             }
         )
@@ -315,6 +316,37 @@ class CrmBillingPortal(CustomerPortal):
         values.update({"billing_error": error, "billing_notice": notice})
         return request.render("crm_billing.portal_my_billing_schedule", values)
 
+    def _billing_self_service(self, schedule_id, action, notice):
+        """Run ``action(schedule)`` as the logged-in customer and show the schedule
+        with ``notice``, or with the refusal's message; ``action`` may return a page
+        of its own instead (a preview). A refused request changes nothing (its
+        savepoint is rolled back); someone else's schedule sends the visitor home,
+        saying nothing of it."""
+        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
+        try:
+            with request.env.cr.savepoint():
+                page = action(schedule)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        except (UserError, ValidationError) as error:
+            return self._billing_self_service_page(schedule_id, error=error.args[0])
+        return page or self._billing_self_service_page(schedule_id, notice=notice)
+
+    def _billing_confirm_page(self, schedule, preview, action, fields):
+        """The prorated amount of a change, for the customer to confirm: the form posts
+        ``fields`` again to ``action`` with ``confirm``."""
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "billing_schedule",
+                "schedule": schedule.sudo(),
+                "preview": preview,
+                "confirm_action": f"/my/billing/{schedule.id}/{action}",
+                "confirm_fields": fields,
+            }
+        )
+        return request.render("crm_billing.portal_billing_change_confirm", values)
+
     @http.route(
         ["/my/billing/<int:schedule_id>/change"],
         type="http",
@@ -325,31 +357,53 @@ class CrmBillingPortal(CustomerPortal):
     def portal_my_billing_change(
         self, schedule_id, line_id=None, quantity=None, confirm=None, **kw
     ):
-        """Review, then confirm, a quantity change: the prorated amount is shown first."""
-        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
-        try:
-            line_id = int(line_id or 0)
+        """Review, then confirm, a quantity change (0 removes the line): the prorated
+        amount is shown first."""
+
+        def change(schedule):
+            try:
+                line = int(line_id or 0)
+            except ValueError:
+                line = 0
             if not confirm:
-                preview = schedule.billing_portal_preview_quantity(line_id, quantity)
-                schedule_sudo = self._document_check_access("crm.billing.schedule", schedule_id)
-                values = self._prepare_portal_layout_values()
-                values.update(
-                    {
-                        "page_name": "billing_schedule",
-                        "schedule": schedule_sudo,
-                        "preview": preview,
-                        "line_id": line_id,
-                    }
+                preview = schedule.billing_portal_preview_quantity(line, quantity)
+                return self._billing_confirm_page(
+                    schedule, preview, "change", {"line_id": line, "quantity": preview["quantity"]}
                 )
-                return request.render("crm_billing.portal_billing_change_confirm", values)
-            schedule.billing_portal_change_quantity(line_id, quantity)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        except (UserError, ValidationError, ValueError) as error:
-            message = error.args[0] if error.args else str(error)
-            return self._billing_self_service_page(schedule_id, error=message)
-        return self._billing_self_service_page(
-            schedule_id, notice=_("Your subscription has been changed.")
+            schedule.billing_portal_change_quantity(line, quantity)
+            return None
+
+        return self._billing_self_service(
+            schedule_id, change, _("Your subscription has been changed.")
+        )
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/add"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_add(
+        self, schedule_id, product_id=None, quantity=None, confirm=None, **kw
+    ):
+        """Review, then confirm, adding an optional product: the prorated amount is
+        shown first."""
+
+        def add(schedule):
+            if not confirm:
+                preview = schedule.billing_portal_preview_add(product_id, quantity)
+                return self._billing_confirm_page(
+                    schedule,
+                    preview,
+                    "add",
+                    {"product_id": product_id, "quantity": preview["quantity"]},
+                )
+            schedule.billing_portal_add_product(product_id, quantity)
+            return None
+
+        return self._billing_self_service(
+            schedule_id, add, _("The product has been added to your subscription.")
         )
 
     @http.route(
@@ -360,15 +414,10 @@ class CrmBillingPortal(CustomerPortal):
         website=True,
     )
     def portal_my_billing_cancel(self, schedule_id, reason_id=None, **kw):
-        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
-        try:
-            schedule.billing_portal_cancel(reason_id)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        except (UserError, ValidationError, ValueError) as error:
-            return self._billing_self_service_page(schedule_id, error=error.args[0])
-        return self._billing_self_service_page(
-            schedule_id, notice=_("Your subscription ends with the current period.")
+        return self._billing_self_service(
+            schedule_id,
+            lambda schedule: schedule.billing_portal_cancel(reason_id) and None,
+            _("Your subscription ends with the current period."),
         )
 
     @http.route(
@@ -379,14 +428,33 @@ class CrmBillingPortal(CustomerPortal):
         website=True,
     )
     def portal_my_billing_reactivate(self, schedule_id, **kw):
-        schedule = request.env["crm.billing.schedule"].browse(schedule_id)
-        try:
-            schedule.billing_portal_reactivate()
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        except (UserError, ValidationError) as error:
-            return self._billing_self_service_page(schedule_id, error=error.args[0])
-        return self._billing_self_service_page(schedule_id, notice=_("Your subscription goes on."))
+        return self._billing_self_service(
+            schedule_id,
+            lambda schedule: schedule.billing_portal_reactivate() and None,
+            _("Your subscription goes on."),
+        )
+
+    @http.route(
+        ["/my/billing/<int:schedule_id>/invoice_contact"],
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def portal_my_billing_invoice_contact(
+        self, schedule_id, contact_id=None, email=None, name=None, **kw
+    ):
+        """Send the invoices to one of the customer's contacts, or to a new one."""
+        return self._billing_self_service(
+            schedule_id,
+            lambda schedule: (
+                schedule.billing_portal_set_invoice_contact(
+                    contact_id=contact_id, email=email, name=name
+                )
+                and None
+            ),
+            _("Your invoices go to the new contact from now on."),
+        )
 
     # --- Payment method ---
 

@@ -23,6 +23,7 @@ from . import crm_billing_schedule_change
 from . import crm_billing_close_reason
 from . import crm_billing_schedule_close
 from . import crm_billing_schedule_renewal
+from . import sale_order_renewal
 from . import crm_billing_schedule_portal
 from . import ir_actions_report
 from . import crm_billing_price_tier

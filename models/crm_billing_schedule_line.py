@@ -357,13 +357,25 @@ class CrmBillingScheduleLine(models.Model):
     def _prepare_invoice_lines_vals(self, period):
         """Invoice lines of this schedule line for one period: the line itself for a
         fixed quantity, the period's usage for a metered one (possibly several lines,
-        one per tier), none for what the sales order delivers (the order invoices it)."""
+        one per tier), none for what the sales order delivers (the order invoices it)
+        nor for a removed line (quantity 0 after a change: its history stays)."""
         self.ensure_one()
+        if self._billing_is_removed():
+            return []
         if self.quantity_source == "usage":
             return self._prepare_usage_invoice_lines_vals(period)
         if self.quantity_source == "delivered":
             return []
         return [self._prepare_invoice_line_vals(period)]
+
+    def _billing_is_removed(self):
+        """A recurring fixed line brought to quantity 0: it bills nothing any more."""
+        self.ensure_one()
+        return (
+            self.quantity_source == "fixed"
+            and not self.quantity
+            and self.schedule_id.schedule_type == "recurring"
+        )
 
     def _usage_allowance(self, factor):
         """The allowance of a period covering ``factor`` of a full one."""

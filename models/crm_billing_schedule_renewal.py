@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
@@ -56,6 +56,17 @@ class CrmBillingSchedule(models.Model):
         help="The term end the renewal notice was sent for: never twice for one term.",
     )
     renewal_count = fields.Integer(string="Renewals", copy=False, readonly=True)
+    renewal_order_ids = fields.One2many(
+        "sale.order", "billing_renewal_schedule_id", string="Renewal Quotations"
+    )
+    renewal_order_id = fields.Many2one(
+        "sale.order",
+        string="Renewed by",
+        copy=False,
+        readonly=True,
+        help="The confirmed renewal quotation whose lines and prices the renewed term "
+        "takes from its first day.",
+    )
 
     @api.constrains("renewal_price_change")
     def _check_renewal_price_change(self):
@@ -120,9 +131,10 @@ class CrmBillingSchedule(models.Model):
             schedule._billing_renew()
         return True
 
-    def _billing_renew(self):
-        """Extend the schedule by one term; the price change, if any, applies from the
-        new term's first day, once the current term is fully invoiced."""
+    def _billing_renew(self, order=None):
+        """Extend the schedule by one term. The new term's lines and prices (the price
+        change, or those of the renewal quotation ``order``) apply from its first day,
+        once the current term is fully invoiced."""
         self.ensure_one()
         new_start = self.date_end + timedelta(days=1)
         new_end = self._next_term_end()
@@ -131,21 +143,147 @@ class CrmBillingSchedule(models.Model):
                 "term_start": new_start,
                 "date_end": new_end,
                 "renewal_count": self.renewal_count + 1,
-                "renewal_price_date": new_start if self.renewal_price_change else False,
+                "renewal_price_date": new_start if order or self.renewal_price_change else False,
+                "renewal_order_id": order.id if order else False,
             }
         )
+        if order:
+            price = _(", with the lines and prices of quotation %s", order.name)
+        elif self.renewal_price_change:
+            price = _(", prices changed by %s%%", self.renewal_price_change)
+        else:
+            price = ""
         self.sudo().message_post(
             body=_(
                 "Renewed for another term, from %(start)s to %(end)s%(price)s.",
                 start=format_date(self.env, new_start),
                 end=format_date(self.env, new_end),
-                price=_(", prices changed by %s%%", self.renewal_price_change)
-                if self.renewal_price_change
-                else "",
+                price=price,
             ),
             subtype_xmlid="mail.mt_note",
         )
         self._billing_apply_renewal_price()
+
+    # --- Renewal quotation ---
+
+    def action_billing_renewal_quotation(self):
+        """Make the quotation of the next term (the schedule's lines at the renewal
+        prices) for the salesperson to send; confirming it renews the schedule."""
+        self.ensure_one()
+        self._check_billing_change_access()
+        self._check_renewable()
+        if self.renewal_order_ids.filtered(lambda o: o.state in ("draft", "sent")):
+            raise UserError(
+                _(
+                    "Schedule %s already has a renewal quotation to send: confirm or "
+                    "cancel it first.",
+                    self.name,
+                )
+            )
+        order = self.env["sale.order"].create(self._prepare_renewal_order_vals())
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": order.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _prepare_renewal_order_vals(self):
+        """Values of the renewal quotation; extend to add fields."""
+        self.ensure_one()
+        factor = 1 + self.renewal_price_change / 100.0
+        precision = self.env["decimal.precision"].precision_get("Product Price")
+        vals = {
+            "partner_id": self.partner_id.id,
+            "partner_invoice_id": (self.partner_invoice_id or self.partner_id).id,
+            "company_id": self.company_id.id,
+            "user_id": self.user_id.id or self.env.user.id,
+            "origin": self.name,
+            "validity_date": self.date_end,
+            "billing_renewal_schedule_id": self.id,
+            "billing_renewal_date_end": self.date_end,
+            "order_line": [
+                Command.create(
+                    {
+                        "product_id": line.product_id.id,
+                        "name": line.name,
+                        "product_uom_qty": line.quantity,
+                        "price_unit": round(line.price_unit * factor, precision),
+                        "discount": line.discount,
+                        "tax_ids": [Command.set(line.tax_ids.ids)],
+                        "billing_renewal_line_id": line.id,
+                    }
+                )
+                for line in self.line_ids.filtered(lambda line: line.quantity and line.product_id)
+            ],
+        }
+        if self.fiscal_position_id:
+            vals["fiscal_position_id"] = self.fiscal_position_id.id
+        if self.payment_term_id:
+            vals["payment_term_id"] = self.payment_term_id.id
+        return vals
+
+    def _billing_renew_from_order(self, order):
+        """Renew for the quotation ``order`` once it is confirmed; refused if the term
+        it was made for is no longer the current one (renewed or ended since)."""
+        self.ensure_one()
+        self._check_renewable()
+        if order.billing_renewal_date_end != self.date_end:
+            raise UserError(
+                _(
+                    "Quotation %(order)s renews the term of %(name)s ending on %(end)s, "
+                    "which has been renewed since: it cannot renew it again.",
+                    order=order.name,
+                    name=self.name,
+                    end=format_date(self.env, order.billing_renewal_date_end),
+                )
+            )
+        self._billing_renew(order=order)
+
+    def _billing_renewal_changes(self):
+        """The changes a renewed term makes on its first day: the price change, or
+        the renewal quotation's lines (new quantities, prices, products; a line left
+        out of it is removed)."""
+        self.ensure_one()
+        order = self.renewal_order_id
+        if not order:
+            factor = 1 + self.renewal_price_change / 100.0
+            precision = self.env["decimal.precision"].precision_get("Product Price")
+            return [
+                {"line": line, "price_unit": round(line.price_unit * factor, precision)}
+                for line in self.line_ids
+                if line.price_unit
+            ]
+        order_lines = order.order_line.filtered(lambda line: not line.display_type)
+        changes = []
+        for line in self.line_ids:
+            order_line = order_lines.filtered(
+                lambda ol, line=line: ol.billing_renewal_line_id == line
+            )[:1]
+            new = (
+                (order_line.product_uom_qty, order_line.price_unit, order_line.discount)
+                if order_line
+                else (0.0, line.price_unit, line.discount)
+            )
+            if new != (line.quantity, line.price_unit, line.discount):
+                changes.append(
+                    {"line": line, "quantity": new[0], "price_unit": new[1], "discount": new[2]}
+                )
+        for order_line in order_lines.filtered(
+            lambda ol: ol.billing_renewal_line_id.schedule_id != self
+        ):
+            changes.append(
+                {
+                    "product_id": order_line.product_id.id,
+                    "name": order_line.name,
+                    "tax_ids": order_line.tax_ids.ids,
+                    "quantity": order_line.product_uom_qty,
+                    "price_unit": order_line.price_unit,
+                    "discount": order_line.discount,
+                }
+            )
+        return changes
 
     def _billing_apply_renewal_price(self):
         """Change the prices of a renewed term from its first day, once every period
@@ -155,13 +293,7 @@ class CrmBillingSchedule(models.Model):
             upcoming = schedule._next_period()
             if upcoming and upcoming.date_start < schedule.renewal_price_date:
                 continue
-            factor = 1 + schedule.renewal_price_change / 100.0
-            precision = self.env["decimal.precision"].precision_get("Product Price")
-            changes = [
-                {"line": line, "price_unit": round(line.price_unit * factor, precision)}
-                for line in schedule.line_ids
-                if line.price_unit
-            ]
+            changes = schedule._billing_renewal_changes()
             day = schedule.renewal_price_date
             schedule.sudo().renewal_price_date = False
             if changes:

@@ -285,6 +285,61 @@ class TestScheduleChange(BillingCommon):
             any("changed the schedule from" in body for body in schedule.message_ids.mapped("body"))
         )
 
+    def test_removed_line_makes_no_invoice_line(self):
+        schedule = self._running()
+        extra = self._create_product(name="Backup add-on", lst_price=50.0, taxes_id=False)
+        with freeze_time("2027-01-01"):
+            schedule._apply_billing_changes(
+                "2027-01-01",
+                [
+                    {
+                        "product_id": extra.id,
+                        "name": "Backup add-on",
+                        "quantity": 1,
+                        "price_unit": 50.0,
+                    }
+                ],
+            )
+        self.assertEqual(self._invoice(schedule, "2027-01-01").amount_untaxed, 250.0)
+        backup = schedule.line_ids.filtered(lambda line: line.product_id == extra)
+        with freeze_time("2027-01-21"):
+            schedule._apply_billing_changes("2027-01-21", [{"line": backup, "quantity": 0}])
+        removal = schedule.change_ids.filtered(lambda c: c.change_type == "removal")
+        self.assertEqual(removal.move_id.amount_untaxed, 17.74)  # 50 * 11/31 credited
+        for day in ("2027-02-01", "2027-03-01"):
+            invoice = self._invoice(schedule, day)
+            self.assertEqual(invoice.invoice_line_ids.product_id, self.product_sub)
+            self.assertEqual(invoice.amount_untaxed, 200.0)
+        # its history stays: the line, at 0, and the change that removed it
+        self.assertEqual(backup.quantity, 0.0)
+        self.assertEqual(
+            (removal.line_id, removal.old_quantity, removal.new_quantity), (backup, 1, 0)
+        )
+
+    def test_line_removed_in_a_period_not_yet_invoiced(self):
+        schedule = self._running(mode="postpaid")
+        extra = self._create_product(name="Backup add-on", lst_price=62.0, taxes_id=False)
+        with freeze_time("2027-01-01"):
+            schedule._apply_billing_changes(
+                "2027-01-01",
+                [
+                    {
+                        "product_id": extra.id,
+                        "name": "Backup add-on",
+                        "quantity": 1,
+                        "price_unit": 62.0,
+                    }
+                ],
+            )
+        backup = schedule.line_ids.filtered(lambda line: line.product_id == extra)
+        with freeze_time("2027-01-16"):
+            schedule._apply_billing_changes("2027-01-16", [{"line": backup, "quantity": 0}])
+        january = self._invoice(schedule, "2027-01-31")
+        # the seats, and the add-on's 15 days before its removal: no line at quantity 0
+        self.assertEqual(january.amount_untaxed, 230.0)  # 200 + 62 * 15/31
+        self.assertFalse(january.invoice_line_ids.filtered(lambda line: not line.quantity))
+        self.assertEqual(self._invoice(schedule, "2027-02-28").amount_untaxed, 200.0)
+
     # --- Who may ---
 
     def test_rights(self):

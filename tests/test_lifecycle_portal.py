@@ -225,6 +225,236 @@ class TestLifecyclePortal(AccountTestInvoicingHttpCommon):
         ).author_id
         self.assertEqual(authors, self.contact_a)
 
+    def _rpc(self, method, schedule, *args):
+        return self.make_jsonrpc_request(
+            "/web/dataset/call_kw",
+            {
+                "model": "crm.billing.schedule",
+                "method": method,
+                "args": [[schedule.id], *args],
+                "kwargs": {},
+            },
+        )
+
+    def _optional_product(self, **vals):
+        return self._create_product(
+            name="Backup add-on",
+            lst_price=50.0,
+            taxes_id=False,
+            billing_portal_add=True,
+            **vals,
+        )
+
+    def test_add_optional_product_previewed_then_confirmed(self):
+        backup = self._optional_product(billing_portal_quantity_max=3)
+        self._create_product(name="Not offered", lst_price=10.0, taxes_id=False)
+        self.schedule_a.portal_add_allowed = True
+        self.authenticate("life_alice", "life_alice_pw")
+        page = self.url_open(f"/my/billing/{self.schedule_a.id}")
+        self.assertIn("Add a product from today", page.text)
+        self.assertIn(f'<option value="{backup.id}">', page.text)
+        self.assertNotIn("Not offered", page.text)
+        preview = self._post(
+            f"/my/billing/{self.schedule_a.id}/add", product_id=backup.id, quantity=2
+        )
+        expected = self._expected_upgrade(1)  # 2 x 50.00 = one seat's worth
+        self.assertIn("Invoiced now, prorated for the rest of the period", preview.text)
+        self.assertIn(f"{expected:,.2f}", preview.text)
+        self.assertEqual(len(self.schedule_a.line_ids), 1, "nothing changes before confirming")
+        done = self._post(
+            f"/my/billing/{self.schedule_a.id}/add", product_id=backup.id, quantity=2, confirm=1
+        )
+        self.assertIn("The product has been added to your subscription.", done.text)
+        self.schedule_a.invalidate_recordset()
+        added = self.schedule_a.line_ids.filtered(lambda line: line.product_id == backup)
+        self.assertEqual((added.quantity, added.price_unit), (2.0, 50.0))
+        change = self.schedule_a.change_ids
+        self.assertEqual((change.change_type, change.source), ("new", "portal"))
+        self.assertEqual((change.user_id, change.amount), (self.user_a, expected))
+        note = self.schedule_a.message_ids.filtered(lambda m: "changed the schedule" in m.body)
+        self.assertEqual(note.author_id, self.contact_a)
+        self.assertIn("Alice Aldebaran", note.body)
+        self.assertIn("Backup add-on", note.body)
+        # on the schedule now: no longer offered, its quantity changes like any other
+        page = self.url_open(f"/my/billing/{self.schedule_a.id}")
+        self.assertNotIn(f'<option value="{backup.id}">', page.text)
+        with self.assertRaisesRegex(UserError, "cannot be added"):
+            self.schedule_a.with_user(self.user_a).billing_portal_add_product(backup.id, 1)
+
+    @mute_logger("odoo.http")
+    def test_product_rules_the_stricter_applies(self):
+        backup = self._optional_product(billing_portal_quantity_max=3)
+        plain = self._create_product(name="Plain product", lst_price=10.0, taxes_id=False)
+        self.schedule_a.portal_add_allowed = True
+        self.authenticate("life_alice", "life_alice_pw")
+        # the schedule allows up to 10, the product up to 3
+        refused = self._post(
+            f"/my/billing/{self.schedule_a.id}/add", product_id=backup.id, quantity=4
+        )
+        self.assertIn("The quantity must be between 1 and 3.", refused.text)
+        # over JSON-RPC: the same refusal (a UserError, its message checked through the ORM)
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self._rpc("billing_portal_add_product", self.schedule_a, backup.id, 4)
+        with self.assertRaisesRegex(UserError, "between 1 and 3"):
+            self.schedule_a.with_user(self.user_a).billing_portal_add_product(backup.id, 4)
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self._rpc("billing_portal_add_product", self.schedule_a, plain.id, 1)
+        with self.assertRaisesRegex(UserError, "cannot be added"):
+            self.schedule_a.with_user(self.user_a).billing_portal_add_product(plain.id, 1)
+        # the seats' product says at most 5, the schedule 10
+        self.product.billing_portal_quantity_max = 5
+        line = self.schedule_a.line_ids
+        refused = self._post(
+            f"/my/billing/{self.schedule_a.id}/change", line_id=line.id, quantity=6, confirm=1
+        )
+        self.assertIn("The quantity must be between 1 and 5.", refused.text)
+        # removing: the schedule and the product must both allow it
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self._rpc("billing_portal_change_quantity", self.schedule_a, line.id, 0)
+        with self.assertRaisesRegex(UserError, "cannot be removed online"):
+            self.schedule_a.with_user(self.user_a).billing_portal_change_quantity(line.id, 0)
+        self.schedule_a.portal_remove_allowed = True
+        self.product.billing_portal_remove = False
+        with self.assertRaisesRegex(UserError, "cannot be removed online"):
+            self.schedule_a.with_user(self.user_a).billing_portal_change_quantity(line.id, 0)
+        self.schedule_a.portal_add_allowed = False
+        with self.assertRaisesRegex(UserError, "No product can be added"):
+            self.schedule_a.with_user(self.user_a).billing_portal_add_product(backup.id, 1)
+        # Bob adds nothing to Alice's schedule
+        self.schedule_a.portal_add_allowed = True
+        with self.assertRaises(AccessError):
+            self.schedule_a.with_user(self.user_b).billing_portal_add_product(backup.id, 1)
+        self.authenticate("life_bob", "life_bob_pw")
+        with self.assertRaises(JsonRpcException):
+            self._rpc("billing_portal_add_product", self.schedule_a, backup.id, 1)
+        bob = self.url_open(
+            f"/my/billing/{self.schedule_a.id}/add",
+            data={
+                "csrf_token": self._bob_csrf(),
+                "product_id": backup.id,
+                "quantity": 1,
+                "confirm": 1,
+            },
+        )
+        self.assertNotIn(self.schedule_a.name, bob.text)
+        line.invalidate_recordset()
+        self.assertEqual(self.schedule_a.line_ids, line)
+        self.assertEqual(line.quantity, 2)
+        self.assertFalse(self.schedule_a.change_ids)
+
+    def test_remove_a_line_when_allowed(self):
+        backup = self._optional_product()
+        self.schedule_a.write({"portal_add_allowed": True, "portal_remove_allowed": True})
+        self.schedule_a.with_user(self.user_a).billing_portal_add_product(backup.id, 1)
+        added = self.schedule_a.line_ids.filtered(lambda line: line.product_id == backup)
+        self.authenticate("life_alice", "life_alice_pw")
+        preview = self._post(
+            f"/my/billing/{self.schedule_a.id}/change", line_id=added.id, quantity=0
+        )
+        self.assertIn("Credited now, prorated for the rest of the period", preview.text)
+        self._post(
+            f"/my/billing/{self.schedule_a.id}/change", line_id=added.id, quantity=0, confirm=1
+        )
+        added.invalidate_recordset()
+        self.assertEqual(added.quantity, 0)
+        removal = self.schedule_a.change_ids.filtered(lambda c: c.change_type == "removal")
+        self.assertEqual(removal.amount, -self._expected_upgrade(0.5), "what the addition billed")
+        # offered again, it comes back on its own line
+        self.schedule_a.with_user(self.user_a).billing_portal_add_product(backup.id, 2)
+        added.invalidate_recordset()
+        self.assertEqual(added.quantity, 2)
+        self.assertEqual(len(self.schedule_a.line_ids), 2)
+
+    @mute_logger("odoo.http")
+    def test_invoice_contact_and_email(self):
+        bob_email = self.contact_b.email
+        self.authenticate("life_alice", "life_alice_pw")
+        page = self.url_open(f"/my/billing/{self.schedule_a.id}")
+        self.assertIn("Send the invoices to", page.text)
+        self.assertNotIn("Bob Betelgeuse", page.text)
+        refused = self._post(
+            f"/my/billing/{self.schedule_a.id}/invoice_contact",
+            contact_id=self.contact_a.id,
+            email="not an email",
+        )
+        self.assertIn("not a valid email address", refused.text)
+        refused = self._post(
+            f"/my/billing/{self.schedule_a.id}/invoice_contact",
+            contact_id=self.contact_b.id,
+            email="mallory@b.example.com",
+        )
+        self.assertIn("This contact is not one of Aldebaran Ltd", refused.text)
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self._rpc("billing_portal_set_invoice_contact", self.schedule_a, 0, "", "Nobody")
+        with self.assertRaisesRegex(UserError, "needs a name and an email"):
+            self.schedule_a.with_user(self.user_a).billing_portal_set_invoice_contact(
+                contact_id=0, name="Nobody"
+            )
+        self.assertFalse(self.schedule_a.partner_invoice_id)
+        self.assertEqual(self.contact_b.email, bob_email)
+        # a new contact, under the customer
+        done = self._post(
+            f"/my/billing/{self.schedule_a.id}/invoice_contact",
+            contact_id=0,
+            name="Accounts Payable",
+            email="payables@a.example.com",
+        )
+        self.assertIn("Your invoices go to the new contact from now on.", done.text)
+        self.schedule_a.invalidate_recordset()
+        contact = self.schedule_a.partner_invoice_id
+        self.assertEqual(
+            (contact.name, contact.email), ("Accounts Payable", "payables@a.example.com")
+        )
+        self.assertEqual((contact.parent_id, contact.type), (self.company_a, "invoice"))
+        # one of the customer's contacts, with a new email
+        self._post(
+            f"/my/billing/{self.schedule_a.id}/invoice_contact",
+            contact_id=self.contact_a.id,
+            email="alice.billing@a.example.com",
+        )
+        self.schedule_a.invalidate_recordset()
+        self.assertEqual(self.schedule_a.partner_invoice_id, self.contact_a)
+        self.assertEqual(self.contact_a.email, "alice.billing@a.example.com")
+        notes = self.schedule_a.message_ids.filtered(lambda m: "sends the invoices to" in m.body)
+        self.assertEqual(len(notes), 2)
+        self.assertEqual(notes.author_id, self.contact_a)
+        self.assertIn("alice.billing@a.example.com", notes[0].body)
+        # the invoices go to that contact from now on
+        self.schedule_a.with_user(self.user_a).billing_portal_change_quantity(
+            self.schedule_a.line_ids.id, 3
+        )
+        self.assertEqual(self.schedule_a.change_ids.move_id.partner_id, self.contact_a)
+        # Bob changes nothing of Alice's
+        self.authenticate("life_bob", "life_bob_pw")
+        with self.assertRaises(JsonRpcException):
+            self._rpc("billing_portal_set_invoice_contact", self.schedule_a, self.contact_b.id)
+        with self.assertRaises(AccessError):
+            self.schedule_a.with_user(self.user_b).billing_portal_set_invoice_contact(
+                contact_id=0, name="Mallory", email="mallory@b.example.com"
+            )
+        self.assertEqual(self.schedule_a.partner_invoice_id, self.contact_a)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Mallory")]))
+
+    def test_pay_all_overdue_invoices_at_once(self):
+        overdue = self.init_invoice(
+            "out_invoice",
+            partner=self.contact_a,
+            invoice_date=self.today - relativedelta(days=40),
+            amounts=[120.0, 80.0],
+        )
+        overdue.invoice_date_due = self.today - relativedelta(days=10)
+        overdue.action_post()
+        self.authenticate("life_alice", "life_alice_pw")
+        page = self.url_open("/my/billing")
+        self.assertIn("Overdue invoices: <strong>1</strong>", page.text)
+        self.assertIn('href="/my/invoices/overdue"', page.text)
+        pay = self.url_open("/my/invoices/overdue")
+        self.assertEqual(pay.status_code, 200)
+        self.assertIn(overdue.name, pay.text)
+        self.assertIn(f"{overdue.amount_total:,.2f}", pay.text)
+        self.authenticate("life_bob", "life_bob_pw")
+        self.assertNotIn("Pay overdue", self.url_open("/my/billing").text)
+
     def test_tours_two_customers(self):
         for user, schedule in ((self.user_a, self.schedule_a), (self.user_b, self.schedule_b)):
             self.start_tour(
