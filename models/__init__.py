@@ -12,10 +12,6 @@ from . import res_company
 from . import res_config_settings
 from . import product_template
 from . import crm_lead
-from . import crm_billing_mrr_report
-from . import crm_billing_mrr_movement_report
-from . import crm_billing_ageing_report
-from . import crm_billing_payment_report
 from . import mail_compose_message
 from . import crm_billing_statement
 from . import crm_billing_change
@@ -32,5 +28,4 @@ from . import account_move_line
 from . import sale_order_line
 from . import crm_billing_charge
 from . import payment_token
-from . import crm_billing_collection_report
 from . import ir_actions

@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from .billing_period_math import RULE_TYPE_SELECTION
+from ..models.billing_period_math import RULE_TYPE_SELECTION
 
 #: SQL for how many times a month one period's amount recurs, per rule type; the
 #: same factors as billing_period_math.MONTHLY_FACTOR
