@@ -5,6 +5,7 @@ from . import crm_billing_period
 from . import res_partner
 from . import sale_order
 from . import account_move
+from . import crm_billing_customer_mail
 from . import crm_billing_reminder_level
 from . import crm_billing_reminder
 from . import account_payment
