@@ -71,7 +71,7 @@ class CrmBillingSchedule(models.Model):
                 _(
                     "The quantity must be between %(low)s and %(high)s.",
                     low=f"{low:g}",
-                    high=f"{high:g}" if high else _("any number"),
+                    high=f"{high:g}",
                 )
                 if high
                 else _("The quantity must be at least %s.", f"{low:g}")

@@ -136,12 +136,17 @@ class CrmBillingSchedule(models.Model):
         )
         self.sudo().message_post(
             body=_(
-                "Renewed for another term, from %(start)s to %(end)s%(price)s.",
+                "Renewed for another term, from %(start)s to %(end)s, prices changed by "
+                "%(price)s%%.",
                 start=format_date(self.env, new_start),
                 end=format_date(self.env, new_end),
-                price=_(", prices changed by %s%%", self.renewal_price_change)
-                if self.renewal_price_change
-                else "",
+                price=self.renewal_price_change,
+            )
+            if self.renewal_price_change
+            else _(
+                "Renewed for another term, from %(start)s to %(end)s.",
+                start=format_date(self.env, new_start),
+                end=format_date(self.env, new_end),
             ),
             subtype_xmlid="mail.mt_note",
         )
@@ -225,9 +230,12 @@ class CrmBillingSchedule(models.Model):
                 date_deadline=schedule.date_end,
                 summary=_("Renewal of %s", schedule.name),
                 note=_(
-                    "The term ends on %(date)s: it %(what)s.",
-                    date=format_date(self.env, schedule.date_end),
-                    what=_("renews automatically") if schedule.auto_renew else _("ends then"),
+                    "The term ends on %s: it renews automatically.",
+                    format_date(self.env, schedule.date_end),
+                )
+                if schedule.auto_renew
+                else _(
+                    "The term ends on %s: it ends then.", format_date(self.env, schedule.date_end)
                 ),
                 user_id=schedule.user_id.id or self.env.user.id,
             )
