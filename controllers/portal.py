@@ -7,9 +7,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, fields, http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Domain
-from odoo.http import content_disposition, request
+from odoo.http import request
 from odoo.tools import consteq
-from odoo.tools.safe_eval import safe_eval, time
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -238,20 +237,9 @@ class CrmBillingPortal(CustomerPortal):
         )
         if not report or not payment_sudo:
             raise request.not_found()
-        pdf, __ = report.with_company(payment_sudo.company_id)._render_qweb_pdf(
-            report.report_name, payment_sudo.ids, data={"report_type": "pdf"}
+        return self._show_report(
+            model=payment_sudo, report_type="pdf", report_ref=report.report_name, download=True
         )
-        name = (
-            safe_eval(report.print_report_name, {"object": payment_sudo, "time": time})
-            if report.print_report_name
-            else payment_sudo.name
-        )
-        headers = [
-            ("Content-Type", "application/pdf"),
-            ("Content-Length", len(pdf)),
-            ("Content-Disposition", content_disposition(f"{name}.pdf")),
-        ]
-        return request.make_response(pdf, headers=headers)
 
     # --- Statements ---
 

@@ -5,6 +5,7 @@ from . import crm_billing_period
 from . import res_partner
 from . import sale_order
 from . import account_move
+from . import crm_billing_customer_mail
 from . import crm_billing_reminder_level
 from . import crm_billing_reminder
 from . import account_payment
@@ -12,10 +13,6 @@ from . import res_company
 from . import res_config_settings
 from . import product_template
 from . import crm_lead
-from . import crm_billing_mrr_report
-from . import crm_billing_mrr_movement_report
-from . import crm_billing_ageing_report
-from . import crm_billing_payment_report
 from . import mail_compose_message
 from . import crm_billing_statement
 from . import crm_billing_change
@@ -33,5 +30,4 @@ from . import account_move_line
 from . import sale_order_line
 from . import crm_billing_charge
 from . import payment_token
-from . import crm_billing_collection_report
 from . import ir_actions

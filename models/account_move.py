@@ -25,11 +25,49 @@ class AccountMove(models.Model):
     billing_period_start = fields.Date(related="billing_period_id.date_start", string="Period From")
     billing_period_end = fields.Date(related="billing_period_id.date_end", string="Period To")
 
-    def _billing_after_create(self):
+    reminder_level_id = fields.Many2one(
+        "crm.billing.reminder.level",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The last payment reminder level this invoice was reminded at; "
+        "an invoice is never reminded twice at the same level.",
+    )
+    reminder_last_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
+    reminder_excluded = fields.Boolean(
+        string="No Payment Reminders",
+        copy=False,
+        tracking=True,
+        help="Never send payment reminders about this invoice.",
+    )
+    billing_reminder_ids = fields.Many2many(
+        "crm.billing.reminder",
+        "crm_billing_reminder_account_move_rel",
+        "move_id",
+        "reminder_id",
+        string="Payment Reminders",
+        readonly=True,
+        copy=False,
+    )
+    billing_charge_ids = fields.One2many(
+        "crm.billing.charge", "invoice_id", string="Charges", readonly=True, copy=False
+    )
+    billing_next_charge_date = fields.Date(
+        string="Next Charge",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="account.group_account_invoice,crm_billing.group_billing_manager",
+        help="When the collection run charges this invoice with its schedule's payment "
+        "method (first attempt or retry); empty when no charge is planned.",
+    )
+    billing_charge_count = fields.Integer(compute="_compute_billing_charge_count")
+
+    def _crm_billing_after_create(self):
         """Log the new invoices on their schedules, and hand posted invoices of
         auto-sending schedules to Odoo's sending queue: the PDF is rendered and the
         email sent by account's own cron, outside the billing run."""
-        self._billing_log_on_schedules()
+        self._crm_billing_log_on_schedules()
         to_send = self.filtered(lambda m: m.state == "posted" and m.billing_schedule_id.auto_send)
         if not to_send:
             return
@@ -41,7 +79,7 @@ class AccountMove(models.Model):
         }
         self.env.ref("account.ir_cron_account_move_send")._trigger()
 
-    def _billing_log_on_schedules(self):
+    def _crm_billing_log_on_schedules(self):
         """One chatter message per schedule for all the invoices one run made for
         it, however many (a catch-up makes several), logged in one batch."""
         bodies = {}
@@ -60,31 +98,6 @@ class AccountMove(models.Model):
             self.env["crm.billing.schedule"].browse(bodies)._message_log_batch(bodies)
 
     # --- Payment reminders ---
-
-    reminder_level_id = fields.Many2one(
-        "crm.billing.reminder.level",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="The last payment reminder level this invoice was reminded at; "
-        "an invoice is never reminded twice at the same level.",
-    )
-    reminder_last_date = fields.Date(string="Last Reminder", readonly=True, copy=False)
-    reminder_excluded = fields.Boolean(
-        string="No Payment Reminders",
-        copy=False,
-        tracking=True,
-        help="Never send payment reminders about this invoice.",
-    )
-    reminder_ids = fields.Many2many(
-        "crm.billing.reminder",
-        "crm_billing_reminder_account_move_rel",
-        "move_id",
-        "reminder_id",
-        string="Payment Reminders",
-        readonly=True,
-        copy=False,
-    )
 
     def action_billing_send_reminder(self):
         """Open the reminder wizard on these invoices: only they are considered, under
@@ -116,20 +129,6 @@ class AccountMove(models.Model):
             )._create_payments()
 
     # --- Payment collection ---
-
-    billing_charge_ids = fields.One2many(
-        "crm.billing.charge", "invoice_id", string="Charges", readonly=True, copy=False
-    )
-    billing_next_charge_date = fields.Date(
-        string="Next Charge",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        groups="account.group_account_invoice,crm_billing.group_billing_manager",
-        help="When the collection run charges this invoice with its schedule's payment "
-        "method (first attempt or retry); empty when no charge is planned.",
-    )
-    billing_charge_count = fields.Integer(compute="_compute_billing_charge_count")
 
     def _compute_billing_charge_count(self):
         counts = dict(

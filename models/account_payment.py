@@ -9,6 +9,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, float_repr
 
+from .billing_locks import lock_rows
+
 RECEIPT_SEQUENCE_CODE = "crm.billing.receipt"
 RECEIPT_POSTED_STATES = ("in_process", "paid")
 RECEIPT_VERIFY_PATH = "/billing/receipt/verify/"
@@ -103,16 +105,7 @@ class AccountPayment(models.Model):
     def _crm_billing_lock_receipts(self):
         """Serialise receipt issuing: two users printing the same payment at once
         must not draw two numbers."""
-        if self.ids:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM account_payment WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
-                    tuple(self.ids),
-                )
-            )
-            self.invalidate_recordset(
-                ["receipt_number", "receipt_print_count", "receipt_verification_code"]
-            )
+        lock_rows(self, ["receipt_number", "receipt_print_count", "receipt_verification_code"])
 
     @api.model
     def _crm_billing_prepare_receipt_sequence_vals(self, company):
@@ -313,6 +306,11 @@ class AccountPayment(models.Model):
         return settlements
 
     # --- Actions ---
+
+    def _get_report_base_filename(self):
+        """The receipt's file name where Odoo names it (portal downloads)."""
+        self.ensure_one()
+        return self.name
 
     def action_print_receipt(self):
         self._crm_billing_check_receipt_printable()

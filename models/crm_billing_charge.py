@@ -9,6 +9,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+from .billing_locks import lock_rows
+
 _logger = logging.getLogger(__name__)
 
 #: transaction states after which a charge is settled, one way or the other
@@ -245,14 +247,7 @@ class CrmBillingCharge(models.Model):
         registering a payment): what they commit is seen before any provider is called."""
         invoices = self.invoice_id
         if invoices:
-            self.env.flush_all()
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
-                    tuple(invoices.ids),
-                )
-            )
-            invoices.invalidate_recordset()
+            lock_rows(invoices)
             invoices.transaction_ids.invalidate_recordset()
 
     def _send(self):

@@ -9,8 +9,10 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, format_amount, split_every
+from odoo.tools import format_amount, split_every
 
+from .billing_locks import lock_rows
+from .crm_billing_reminder_level import REMINDER_CHANNEL_SELECTION
 from .crm_billing_schedule import _is_transaction_failure
 
 _logger = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ ReminderPlan = namedtuple("ReminderPlan", ["partner", "level", "invoices", "invo
 
 class CrmBillingReminder(models.Model):
     _name = "crm.billing.reminder"
+    _inherit = ["crm.billing.customer.mail"]
     _description = "Payment Reminder"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -44,11 +47,7 @@ class CrmBillingReminder(models.Model):
         check_company=True,
     )
     channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("activity", "Activity for the Salesperson"),
-        ],
+        REMINDER_CHANNEL_SELECTION,
         required=True,
         readonly=True,
     )
@@ -157,9 +156,7 @@ class CrmBillingReminder(models.Model):
     def _render_invoice_table(self):
         self.ensure_one()
         return self.env["ir.qweb"]._render(
-            "crm_billing.reminder_invoice_table",
-            {"reminder": self, "lines": self._get_reminder_lines()},
-            lang=self.partner_id.lang,
+            "crm_billing.reminder_invoice_table", {"reminder": self}, lang=self.partner_id.lang
         )
 
     # --- Sending ---
@@ -168,13 +165,9 @@ class CrmBillingReminder(models.Model):
         """The contacts the covered invoices were made out to, when they have an email
         address; otherwise the customer's invoice address."""
         self.ensure_one()
-        recipients = self.invoice_ids.partner_id.filtered("email")
-        if not recipients:
-            invoice_address = self.env["res.partner"].browse(
-                self.partner_id.address_get(["invoice"])["invoice"]
-            )
-            recipients = (invoice_address | self.partner_id).filtered("email")[:1]
-        return recipients
+        return (
+            self.invoice_ids.partner_id.filtered("email") or self._get_invoice_address_recipients()
+        )
 
     def _get_invoice_attachments(self):
         """(file name, PDF) of every covered invoice: its legal PDF when it was sent,
@@ -207,17 +200,18 @@ class CrmBillingReminder(models.Model):
         )
         return statement._render_pdf()
 
-    def _render_email(self):
-        """Subject, body and sender of this reminder's email, in the customer's language."""
+    def _get_mail_template(self):
         self.ensure_one()
         template = self.level_id.mail_template_id
         if not template:
             raise UserError(
                 _("Reminder level %s has no email template to send.", self.level_id.name)
             )
-        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
-            self.id
-        ]
+        return template
+
+    def _render_email(self):
+        """Subject, body and sender of this reminder's email, in the customer's language."""
+        return self._render_customer_email(self._get_mail_template())
 
     def _send(self):
         """Deliver this reminder through its level's channel."""
@@ -235,29 +229,11 @@ class CrmBillingReminder(models.Model):
                     self.partner_id.display_name,
                 )
             )
-        values = self._render_email()
+        template = self._get_mail_template()
         attachments = self._get_invoice_attachments() if self.level_id.attach_invoices else []
         if self.level_id.attach_statement:
             attachments.append(self._get_statement_attachment())
-        # a reminder sent by hand comes from its sender, so that the answer reaches him;
-        # the daily run's come from the template's sender (the company by default)
-        if self.manual:
-            sender = {"author_id": self.env.user.partner_id.id}
-        else:
-            sender = {"email_from": values.get("email_from") or None}
-        message = self.partner_id.with_context(mail_notify_force_send=False).message_post(
-            body=values["body_html"],
-            subject=values["subject"],
-            partner_ids=recipients.ids,
-            **sender,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-            attachments=attachments,
-        )
-        self.write(
-            {"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]}
-        )
+        self._post_customer_email(template, recipients, attachments)
 
     def _send_letter(self):
         self.ensure_one()
@@ -310,15 +286,34 @@ class CrmBillingReminder(models.Model):
     def _log_on_invoices(self):
         """Note on each covered invoice that the customer was reminded of it."""
         self.ensure_one()
+        level = self.level_id.name
+
+        def message(amount):
+            # one whole sentence per channel, so that each translates as a sentence
+            if self.channel == "letter":
+                return _(
+                    "Payment reminder sent (%(level)s) as a letter to print and post: "
+                    "%(amount)s still due.",
+                    level=level,
+                    amount=amount,
+                )
+            if self.channel == "activity":
+                return _(
+                    "Payment reminder sent (%(level)s) as an activity for the salesperson: "
+                    "%(amount)s still due.",
+                    level=level,
+                    amount=amount,
+                )
+            return _(
+                "Payment reminder sent (%(level)s) by email: %(amount)s still due.",
+                level=level,
+                amount=amount,
+            )
+
         self.invoice_ids._message_log_batch(
             bodies={
-                invoice.id: _(
-                    "Payment reminder sent (%(level)s, %(channel)s): %(amount)s still due.",
-                    level=self.level_id.name,
-                    channel=dict(self._fields["channel"]._description_selection(self.env))[
-                        self.channel
-                    ],
-                    amount=format_amount(self.env, invoice.amount_residual, invoice.currency_id),
+                invoice.id: message(
+                    format_amount(self.env, invoice.amount_residual, invoice.currency_id)
                 )
                 for invoice in self.invoice_ids
             }
@@ -487,13 +482,7 @@ class CrmBillingReminder(models.Model):
     def _lock_invoices(self, invoices):
         """Lock the invoices about to be reminded, so that a user sending a reminder
         while the run works on the same customer waits, then finds it done."""
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM account_move WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
-                tuple(invoices.ids),
-            )
-        )
-        invoices.invalidate_recordset(["reminder_level_id", "reminder_last_date", "payment_state"])
+        lock_rows(invoices, ["reminder_level_id", "reminder_last_date", "payment_state"])
 
     def _refresh_plan(self, plan):
         """The plan without what changed since it was made (an invoice paid meanwhile,

@@ -11,6 +11,14 @@ DEFAULT_LEVEL_XMLIDS = (
     "crm_billing.reminder_level_final",
 )
 
+#: how a reminder reaches the customer; the level chooses, the reminder and the
+#: manual-sending preview record it
+REMINDER_CHANNEL_SELECTION = [
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("activity", "Activity for the Salesperson"),
+]
+
 
 class CrmBillingReminderLevel(models.Model):
     _name = "crm.billing.reminder.level"
@@ -31,11 +39,7 @@ class CrmBillingReminderLevel(models.Model):
         "a negative number sends a courtesy reminder before the due date.",
     )
     channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("activity", "Activity for the Salesperson"),
-        ],
+        REMINDER_CHANNEL_SELECTION,
         required=True,
         default="email",
         help="Email: the template is sent to the customer's invoice contacts. "

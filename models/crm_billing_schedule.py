@@ -412,7 +412,7 @@ class CrmBillingSchedule(models.Model):
                 # what the plan must add up to: what is left to invoice on the order
                 vals["instalment_total"] = Order.browse(
                     vals["sale_order_id"]
-                )._billing_amount_left()
+                )._crm_billing_amount_left()
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = sequence.with_company(company).next_by_code(
@@ -799,7 +799,7 @@ class CrmBillingSchedule(models.Model):
                 _logger.info("Billing batch failed (%s); retrying schedule by schedule", error)
                 invoices = self.env["account.move"]
             else:
-                invoices._billing_after_create()
+                invoices._crm_billing_after_create()
                 return invoices
         for schedule in self:
             try:
@@ -809,7 +809,7 @@ class CrmBillingSchedule(models.Model):
                 if raise_errors or _is_transaction_failure(error):
                     raise
                 schedule._log_invoicing_failure(error)
-        invoices._billing_after_create()
+        invoices._crm_billing_after_create()
         return invoices
 
     def _invoice_due_periods(self, today):
@@ -1016,7 +1016,7 @@ class CrmBillingSchedule(models.Model):
         lines = self.line_ids
         if not lines:
             raise ValidationError(_("Instalment plan %s has no instalments.", self.name))
-        order_date = order._billing_order_date()
+        order_date = order._crm_billing_order_date()
         for line in lines:
             if not line.date:
                 raise ValidationError(_("Every instalment of %s needs a date.", self.name))
@@ -1098,7 +1098,7 @@ class CrmBillingSchedule(models.Model):
         """One of sale's down payments, for the amount (taxes included) of ``lines``."""
         order = self.sale_order_id
         amount = self.currency_id.round(sum(lines.mapped("amount")))
-        if self.currency_id.compare_amounts(amount, order._billing_amount_left()) > 0:
+        if self.currency_id.compare_amounts(amount, order._crm_billing_amount_left()) > 0:
             raise UserError(
                 _(
                     "Instalment of %(date)s of %(plan)s (%(amount)s) exceeds what is left to "

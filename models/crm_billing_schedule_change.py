@@ -119,14 +119,24 @@ class CrmBillingSchedule(models.Model):
         kwargs = self._period_kwargs()
         period = period_math.period_at(date, **kwargs)
         if not period:
+            values = {
+                "name": self.name,
+                "start": format_date(self.env, self.date_start),
+                "end": format_date(self.env, self.date_end),
+                "date": format_date(self.env, date),
+            }
+            if self.date_end:
+                raise ValidationError(
+                    _(
+                        "Schedule %(name)s runs from %(start)s to %(end)s: a change dated "
+                        "%(date)s is outside it.",
+                        **values,
+                    )
+                )
             raise ValidationError(
                 _(
-                    "Schedule %(name)s runs from %(start)s%(end)s: a change dated %(date)s is "
-                    "outside it.",
-                    name=self.name,
-                    start=format_date(self.env, self.date_start),
-                    end=_(" to %s", format_date(self.env, self.date_end)) if self.date_end else "",
-                    date=format_date(self.env, date),
+                    "Schedule %(name)s runs from %(start)s: a change dated %(date)s is outside it.",
+                    **values,
                 )
             )
         invoiced = self.period_ids.sorted("date_start")
@@ -433,12 +443,19 @@ class CrmBillingSchedule(models.Model):
             changes="; ".join(parts),
         )
         if move:
-            body += " " + _(
-                "Prorated %(kind)s: %(amount)s%(draft)s.",
-                kind=_("invoice") if move.move_type == "out_invoice" else _("credit note"),
-                amount=currency.format(move.amount_untaxed),
-                draft="" if move.state == "posted" else _(" (draft, to be posted by accounting)"),
-            )
+            amount = currency.format(move.amount_untaxed)
+            # whole sentences, so that each translates as a sentence
+            if move.move_type == "out_invoice" and move.state == "posted":
+                prorated = _("Prorated invoice: %s.", amount)
+            elif move.move_type == "out_invoice":
+                prorated = _("Prorated invoice: %s (draft, to be posted by accounting).", amount)
+            elif move.state == "posted":
+                prorated = _("Prorated credit note: %s.", amount)
+            else:
+                prorated = _(
+                    "Prorated credit note: %s (draft, to be posted by accounting).", amount
+                )
+            body += " " + prorated
         next_amount = sum(changes.mapped("next_invoice_amount"))
         if not currency.is_zero(next_amount):
             body += " " + _("The next invoice carries %s for it.", currency.format(next_amount))

@@ -147,19 +147,28 @@ class CrmBillingSchedule(models.Model):
                 "renewal_order_id": order.id if order else False,
             }
         )
+        dates = {
+            "start": format_date(self.env, new_start),
+            "end": format_date(self.env, new_end),
+        }
         if order:
-            price = _(", with the lines and prices of quotation %s", order.name)
+            body = _(
+                "Renewed for another term, from %(start)s to %(end)s, with the lines and "
+                "prices of quotation %(order)s.",
+                order=order.name,
+                **dates,
+            )
         elif self.renewal_price_change:
-            price = _(", prices changed by %s%%", self.renewal_price_change)
+            body = _(
+                "Renewed for another term, from %(start)s to %(end)s, prices changed by "
+                "%(price)s%%.",
+                price=self.renewal_price_change,
+                **dates,
+            )
         else:
-            price = ""
+            body = _("Renewed for another term, from %(start)s to %(end)s.", **dates)
         self.sudo().message_post(
-            body=_(
-                "Renewed for another term, from %(start)s to %(end)s%(price)s.",
-                start=format_date(self.env, new_start),
-                end=format_date(self.env, new_end),
-                price=price,
-            ),
+            body=body,
             subtype_xmlid="mail.mt_note",
         )
         self._billing_apply_renewal_price()
@@ -357,9 +366,12 @@ class CrmBillingSchedule(models.Model):
                 date_deadline=schedule.date_end,
                 summary=_("Renewal of %s", schedule.name),
                 note=_(
-                    "The term ends on %(date)s: it %(what)s.",
-                    date=format_date(self.env, schedule.date_end),
-                    what=_("renews automatically") if schedule.auto_renew else _("ends then"),
+                    "The term ends on %s: it renews automatically.",
+                    format_date(self.env, schedule.date_end),
+                )
+                if schedule.auto_renew
+                else _(
+                    "The term ends on %s: it ends then.", format_date(self.env, schedule.date_end)
                 ),
                 user_id=schedule.user_id.id or self.env.user.id,
             )

@@ -25,6 +25,7 @@ class CrmBillingStatement(models.Model):
     the scheduler or by two workers at once, sends nothing twice."""
 
     _name = "crm.billing.statement"
+    _inherit = ["crm.billing.customer.mail"]
     _description = "Customer Statement Sent"
     _order = "date desc, id desc"
     _check_company_auto = True
@@ -68,14 +69,19 @@ class CrmBillingStatement(models.Model):
 
     @api.depends("partner_id", "statement_type", "date_to")
     def _compute_display_name(self):
-        types = dict(self._fields["statement_type"]._description_selection(self.env))
         for statement in self:
-            statement.display_name = _(
-                "%(type)s of %(customer)s (%(date)s)",
-                type=types.get(statement.statement_type, ""),
-                customer=statement.partner_id.name,
-                date=statement.date_to and fields.Date.to_string(statement.date_to),
-            )
+            values = {
+                "customer": statement.partner_id.name,
+                "date": statement.date_to and fields.Date.to_string(statement.date_to),
+            }
+            if statement.statement_type == "activity":
+                statement.display_name = _(
+                    "Activity Statement of %(customer)s (%(date)s)", **values
+                )
+            else:
+                statement.display_name = _(
+                    "Outstanding Statement of %(customer)s (%(date)s)", **values
+                )
 
     # --- Options and content ---
 
@@ -88,7 +94,11 @@ class CrmBillingStatement(models.Model):
         }
 
     def _get_period_text(self):
-        """'at 03/31/2027' or 'from 03/01/2027 to 03/31/2027', in the customer's language."""
+        """'at 03/31/2027' or 'from 03/01/2027 to 03/31/2027', in the customer's language.
+
+        Kept for statement templates adapted from earlier versions (the template is
+        the company's to change and is not updated); the shipped template writes
+        whole sentences with the dates."""
         self.ensure_one()
         env = self.with_context(lang=self.partner_id.lang).env
         if self.statement_type == "activity":
@@ -113,19 +123,11 @@ class CrmBillingStatement(models.Model):
         )
         return f"{name}.pdf", content
 
-    def _get_recipients(self):
-        """The customer's invoice address when it has an email, else the customer."""
-        self.ensure_one()
-        invoice_address = self.env["res.partner"].browse(
-            self.partner_id.address_get(["invoice"])["invoice"]
-        )
-        return (invoice_address | self.partner_id).filtered("email")[:1]
-
     def _send(self):
         """Email this statement to the customer, its PDF attached, through the
         customer's chatter (the mail queue delivers it)."""
         self.ensure_one()
-        recipients = self._get_recipients()
+        recipients = self._get_invoice_address_recipients()
         if not recipients:
             raise UserError(
                 _(
@@ -133,28 +135,8 @@ class CrmBillingStatement(models.Model):
                     self.partner_id.display_name,
                 )
             )
-        template = self.env.ref(STATEMENT_TEMPLATE_XMLID)
-        values = template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
-            self.id
-        ]
-        # a statement sent by hand comes from its sender, so that the answer reaches
-        # him; the monthly run's come from the template's sender (the company)
-        if self.manual:
-            sender = {"author_id": self.user_id.partner_id.id}
-        else:
-            sender = {"email_from": values.get("email_from") or None}
-        message = self.partner_id.with_context(mail_notify_force_send=False).message_post(
-            body=values["body_html"],
-            subject=values["subject"],
-            partner_ids=recipients.ids,
-            **sender,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid="mail.mail_notification_light",
-            attachments=[self._render_pdf()],
-        )
-        self.write(
-            {"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]}
+        self._post_customer_email(
+            self.env.ref(STATEMENT_TEMPLATE_XMLID), recipients, [self._render_pdf()]
         )
 
     # --- Sending ---

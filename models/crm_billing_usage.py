@@ -201,15 +201,24 @@ class CrmBillingUsage(models.Model):
             if usage.date < schedule.date_start or (
                 schedule.date_end and usage.date > schedule.date_end
             ):
+                values = {
+                    "reference": usage.reference,
+                    "date": usage.date,
+                    "schedule": schedule.name,
+                    "start": schedule.date_start,
+                    "end": schedule.date_end,
+                }
                 raise ValidationError(
                     _(
                         "Usage %(reference)s is dated %(date)s, outside schedule %(schedule)s "
-                        "(from %(start)s%(end)s).",
-                        reference=usage.reference,
-                        date=usage.date,
-                        schedule=schedule.name,
-                        start=schedule.date_start,
-                        end=schedule.date_end and _(" to %s", schedule.date_end) or "",
+                        "(from %(start)s to %(end)s).",
+                        **values,
+                    )
+                    if schedule.date_end
+                    else _(
+                        "Usage %(reference)s is dated %(date)s, outside schedule %(schedule)s "
+                        "(from %(start)s).",
+                        **values,
                     )
                 )
             if usage.quantity < 0 and not line.allow_negative_usage:

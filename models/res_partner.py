@@ -59,16 +59,52 @@ class ResPartner(models.Model):
         groups="crm_billing.group_billing_user",
     )
 
+    billing_opportunity_ids = fields.Many2many(
+        "crm.lead",
+        string="Open Opportunities",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+    billing_quotation_ids = fields.Many2many(
+        "sale.order",
+        string="Open Quotations",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+    billing_invoice_ids = fields.Many2many(
+        "account.move",
+        string="Customer Invoices",
+        compute="_compute_billing_pipeline",
+        groups="sales_team.group_sale_salesman",
+    )
+    billing_reminder_count = fields.Integer(
+        string="Payment Reminders",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+    )
+    billing_reminder_last_date = fields.Date(
+        string="Last Payment Reminder",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+    )
+    billing_reminder_level_id = fields.Many2one(
+        "crm.billing.reminder.level",
+        string="Reminder Level",
+        compute="_compute_billing_reminder_figures",
+        groups="crm_billing.group_billing_user",
+        help="The highest reminder level among the customer's invoices still to be paid.",
+    )
+
     def _compute_billing_currency_id(self):
         self.billing_currency_id = self.env.company.currency_id
 
-    def _billing_commercial_groups(self):
+    def _crm_billing_commercial_groups(self):
         """Map each partner to its commercial entity: billing figures are the
         commercial entity's, shown on every contact of it."""
         return {partner: partner.commercial_partner_id for partner in self}
 
     def _compute_billing_figures(self):
-        commercial = self._billing_commercial_groups()
+        commercial = self._crm_billing_commercial_groups()
         Schedule = self.env["crm.billing.schedule"]
         groups = Schedule._read_group(
             [("commercial_partner_id", "in", [p.id for p in commercial.values()])],
@@ -87,7 +123,7 @@ class ResPartner(models.Model):
             partner.billing_mrr = mrr.get(entity, 0.0)
 
     def _compute_billing_overdue_amount(self):
-        commercial = self._billing_commercial_groups()
+        commercial = self._crm_billing_commercial_groups()
         today = fields.Date.context_today(self)
         groups = self.env["account.move.line"]._read_group(
             [
@@ -116,29 +152,10 @@ class ResPartner(models.Model):
 
     # --- Billing tab: pipeline and invoices of the customer ---
 
-    billing_opportunity_ids = fields.Many2many(
-        "crm.lead",
-        string="Open Opportunities",
-        compute="_compute_billing_pipeline",
-        groups="sales_team.group_sale_salesman",
-    )
-    billing_quotation_ids = fields.Many2many(
-        "sale.order",
-        string="Open Quotations",
-        compute="_compute_billing_pipeline",
-        groups="sales_team.group_sale_salesman",
-    )
-    billing_invoice_ids = fields.Many2many(
-        "account.move",
-        string="Customer Invoices",
-        compute="_compute_billing_pipeline",
-        groups="sales_team.group_sale_salesman",
-    )
-
     def _compute_billing_pipeline(self):
         """Open opportunities and quotations, and the invoices, of each partner's
         commercial entity: one search per model for all the partners."""
-        commercial = self._billing_commercial_groups()
+        commercial = self._crm_billing_commercial_groups()
         entity_ids = [p.id for p in commercial.values()]
         leads = (
             self.env["crm.lead"]
@@ -183,7 +200,7 @@ class ResPartner(models.Model):
         """Payment behaviour of the commercial entity, from the payment analysis
         (read as superuser: billing users see it here without the manager's
         reports, limited to the companies they work in)."""
-        commercial = self._billing_commercial_groups()
+        commercial = self._crm_billing_commercial_groups()
         groups = (
             self.env["crm.billing.payment.report"]
             .sudo()
@@ -205,26 +222,8 @@ class ResPartner(models.Model):
 
     # --- Payment reminders ---
 
-    billing_reminder_count = fields.Integer(
-        string="Payment Reminders",
-        compute="_compute_billing_reminder_figures",
-        groups="crm_billing.group_billing_user",
-    )
-    billing_reminder_last_date = fields.Date(
-        string="Last Payment Reminder",
-        compute="_compute_billing_reminder_figures",
-        groups="crm_billing.group_billing_user",
-    )
-    billing_reminder_level_id = fields.Many2one(
-        "crm.billing.reminder.level",
-        string="Reminder Level",
-        compute="_compute_billing_reminder_figures",
-        groups="crm_billing.group_billing_user",
-        help="The highest reminder level among the customer's invoices still to be paid.",
-    )
-
     def _compute_billing_reminder_figures(self):
-        commercial = self._billing_commercial_groups()
+        commercial = self._crm_billing_commercial_groups()
         entity_ids = list({p.id for p in commercial.values()})
         companies = self.env.companies
         reminders = {

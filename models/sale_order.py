@@ -69,8 +69,8 @@ class SaleOrder(models.Model):
         """Ask how to bill this order: all now, in instalments or as a recurring
         schedule."""
         self.ensure_one()
-        self._check_billable()
-        self._check_billing_unplanned()
+        self._crm_billing_check_billable()
+        self._crm_billing_check_unplanned()
         return {
             "type": "ir.actions.act_window",
             "name": _("Bill %s", self.name),
@@ -80,26 +80,26 @@ class SaleOrder(models.Model):
             "context": {"default_sale_order_id": self.id},
         }
 
-    def _check_billable(self):
+    def _crm_billing_check_billable(self):
         for order in self:
             if order.state == "cancel":
                 raise UserError(_("Order %s is cancelled: it cannot be billed.", order.name))
             if order.state != "sale":
                 raise UserError(_("Confirm quotation %s before billing it.", order.name))
 
-    def _check_billing_unplanned(self):
+    def _crm_billing_check_unplanned(self):
         """Opening the Billing Plan on an order whose balance its schedules already
         bill says so at once, instead of proposing a plan that would be refused."""
         for order in self:
             unplanned_recurring = (
-                order._billing_recurring_lines()
+                order._crm_billing_recurring_lines()
                 - order.billing_schedule_ids.filtered(
                     lambda s: s.state in ("draft", "running", "paused")
                 ).line_ids.sale_line_id
             )
             if (
                 not unplanned_recurring
-                and order.currency_id.compare_amounts(order._billing_amount_left(), 0.0) <= 0
+                and order.currency_id.compare_amounts(order._crm_billing_amount_left(), 0.0) <= 0
             ):
                 raise UserError(
                     _(
@@ -107,7 +107,7 @@ class SaleOrder(models.Model):
                         order.name,
                     )
                 )
-            plans = order._billing_covering_schedules()
+            plans = order._crm_billing_covering_schedules()
             if plans:
                 raise UserError(
                     _(
@@ -118,7 +118,7 @@ class SaleOrder(models.Model):
                     )
                 )
 
-    def _billing_covering_schedules(self):
+    def _crm_billing_covering_schedules(self):
         """The live billing schedules of this order when, together, they already bill
         everything left on it: every recurring line is on a recurring schedule and the
         instalments not yet invoiced add up to what is left to invoice. Empty when
@@ -130,7 +130,7 @@ class SaleOrder(models.Model):
         if not schedules:
             return schedules
         recurring = schedules.filtered(lambda s: s.schedule_type == "recurring")
-        if self._billing_recurring_lines() - recurring.line_ids.sale_line_id:
+        if self._crm_billing_recurring_lines() - recurring.line_ids.sale_line_id:
             return schedules.browse()
         one_off = self.order_line.filtered(
             lambda line: (
@@ -143,16 +143,16 @@ class SaleOrder(models.Model):
             return schedules
         instalments = (schedules - recurring).line_ids.filtered(lambda line: not line.invoice_id)
         planned = sum(instalments.mapped("amount"))
-        if self.currency_id.compare_amounts(planned, self._billing_amount_left()) >= 0:
+        if self.currency_id.compare_amounts(planned, self._crm_billing_amount_left()) >= 0:
             return schedules
         return schedules.browse()
 
-    def _billing_order_date(self):
+    def _crm_billing_order_date(self):
         """The day the order was placed, in the user's time zone."""
         self.ensure_one()
         return fields.Date.context_today(self, self.date_order)
 
-    def _billing_amount_left(self):
+    def _crm_billing_amount_left(self):
         """What is left to invoice on this order, taxes included: its total less every
         invoice (draft or posted, credit notes deducted) made for it."""
         self.ensure_one()
@@ -167,7 +167,7 @@ class SaleOrder(models.Model):
             invoiced += -amount if move.move_type == "out_refund" else amount
         return self.currency_id.round(self.amount_total - invoiced)
 
-    def _billing_recurring_lines(self):
+    def _crm_billing_recurring_lines(self):
         """Product lines whose product recurs."""
         return self.order_line.filtered(
             lambda line: (
@@ -177,12 +177,12 @@ class SaleOrder(models.Model):
             )
         )
 
-    def _billing_proposed_recurrence(self):
+    def _crm_billing_proposed_recurrence(self):
         """(rule type, interval) proposed for a recurring schedule of this order: the
         recurrence of most of its recurring lines, monthly when none recurs."""
         recurrences = [
             (line.product_id.billing_rule_type, max(line.product_id.billing_interval, 1))
-            for line in self._billing_recurring_lines()
+            for line in self._crm_billing_recurring_lines()
         ]
         if not recurrences:
             return "monthly", 1

@@ -4,3 +4,8 @@ from . import crm_billing_document_report
 from . import crm_billing_statement_report
 from . import report_estimate
 from . import report_payment_receipt
+from . import crm_billing_mrr_report
+from . import crm_billing_mrr_movement_report
+from . import crm_billing_ageing_report
+from . import crm_billing_payment_report
+from . import crm_billing_collection_report

@@ -3,24 +3,15 @@
 """Payment collection with several workers and crashes, for real: these tests
 commit on their own cursors (see test_concurrency) and clean up after themselves."""
 
-import threading
-from unittest.mock import patch
+from odoo import Command, fields
+from odoo.tests import tagged
 
-from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.orm.environments import Transaction
-from odoo.orm.registry import Registry
-from odoo.tests import TransactionCase, tagged
-from odoo.tools import mute_logger
+from .common import CommittedWorkersCase
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentCollection(TransactionCase):
+class TestConcurrentCollection(CommittedWorkersCase):
     INVOICES = 12
-
-    def _committed_env(self, cr):
-        if cr.transaction is None:
-            cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
 
     def _make_due_invoices(self, tag, state):
         """Posted invoices of running schedules charged with a demo token ending in
@@ -70,25 +61,26 @@ class TestConcurrentCollection(TransactionCase):
             ids = invoices.ids
             schedule_ids = schedules.ids
             provider_id = provider.id
-        self.addCleanup(self._cleanup, schedule_ids, ids, provider_id, provider_state)
+        self._add_committed_cleanup(self._cleanup, schedule_ids, ids, provider_id, provider_state)
         self.assertEqual(len(ids), self.INVOICES)
         return ids
 
-    def _cleanup(self, schedule_ids, invoice_ids, provider_id, provider_state):
-        with self.registry.cursor() as cr:
-            env = self._committed_env(cr)
-            invoices = env["account.move"].browse(invoice_ids)
-            payments = invoices.transaction_ids.payment_id
-            payments.action_draft()
-            payments.action_cancel()
-            invoices.billing_charge_ids.filtered(lambda c: c.state == "pending").write(
-                {"state": "cancelled"}
-            )
-            invoices.button_draft()
-            invoices.button_cancel()
-            schedules = env["crm.billing.schedule"].browse(schedule_ids)
-            schedules.write({"state": "cancelled", "payment_token_id": False})
-            env["payment.provider"].browse(provider_id).state = provider_state
+    @staticmethod
+    def _cleanup(env, schedule_ids, invoice_ids, provider_id, provider_state):
+        """Cancel what the test made (its invoices were posted and paid: the books
+        keep them) and give the demo provider its state back."""
+        invoices = env["account.move"].browse(invoice_ids)
+        payments = invoices.transaction_ids.payment_id
+        payments.action_draft()
+        payments.action_cancel()
+        invoices.billing_charge_ids.filtered(lambda c: c.state == "pending").write(
+            {"state": "cancelled"}
+        )
+        invoices.button_draft()
+        invoices.button_cancel()
+        schedules = env["crm.billing.schedule"].browse(schedule_ids)
+        schedules.write({"state": "cancelled", "payment_token_id": False})
+        env["payment.provider"].browse(provider_id).state = provider_state
 
     def _charges(self, invoice_ids):
         with self.registry.cursor() as cr:
@@ -109,39 +101,6 @@ class TestConcurrentCollection(TransactionCase):
             )
             payment_states = dict(cr.fetchall())
         return charges, transactions, payment_states
-
-    def _run_in_threads(self, *targets):
-        barrier = threading.Barrier(len(targets))
-        errors = []
-
-        def run(target):
-            try:
-                with self.registry.cursor() as cr:
-                    env = self._committed_env(cr)
-                    barrier.wait(timeout=30)
-                    target(env)
-            except Exception as error:  # reported below, in the test's thread
-                errors.append(error)
-
-        threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-        # Workers that clash on a row roll back and retry: PostgreSQL's complaint
-        # about it is expected, not an error of the test. Posting a payment opens a
-        # cursor after the commit (account's partner ranks): give it its transaction
-        # up front too, as the registry lock is the test runner's.
-        registry_cursor = Registry.cursor
-
-        def cursor(registry, readonly=False):
-            cr = registry_cursor(registry, readonly)
-            if cr.transaction is None:
-                cr.transaction = Transaction(registry)
-            return cr
-
-        with mute_logger("odoo.sql_db"), patch.object(Registry, "cursor", cursor):
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=300)
-        self.assertFalse(errors, errors)
 
     def _worker(self, env):
         env["crm.billing.charge"]._cron_collect_payments(batch_size=3)

@@ -1,28 +1,19 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Several workers at once, for real: these tests commit on their own cursors
-(the test's own transaction cannot see what other workers commit), and clean up
-after themselves by cancelling what they made."""
-
-import threading
+"""Several workers invoicing at once, for real (see CommittedWorkersCase): the
+tests commit on their own cursors and delete what they made when they end."""
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.orm.environments import Transaction
-from odoo.tests import TransactionCase, tagged
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .common import CommittedWorkersCase
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentRuns(TransactionCase):
+class TestConcurrentRuns(CommittedWorkersCase):
     SCHEDULES = 24
-
-    def _committed_env(self, cr):
-        # give the cursor its transaction up front: building it from the database
-        # name would wait for the registry lock that the test runner holds
-        if cr.transaction is None:
-            cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
 
     def _make_due_schedules(self, tag):
         """Running schedules, each with 3 periods due, committed for all to see."""
@@ -46,16 +37,19 @@ class TestConcurrentRuns(TransactionCase):
             )
             schedules.action_start()
             ids = schedules.ids
-        self.addCleanup(self._cleanup, ids)
+            partner_id = partner.id
+        self._add_committed_cleanup(self._delete, ids, partner_id)
         return ids
 
-    def _cleanup(self, ids):
-        with self.registry.cursor() as cr:
-            env = self._committed_env(cr)
-            schedules = env["crm.billing.schedule"].browse(ids)
-            schedules.invoice_ids.filtered(lambda m: m.state == "draft").unlink()
-            schedules.period_ids.unlink()
-            schedules.write({"state": "cancelled"})
+    @staticmethod
+    def _delete(env, ids, partner_id):
+        """Remove the schedules, their periods and (draft) invoices, and the customer."""
+        schedules = env["crm.billing.schedule"].browse(ids).exists()
+        schedules.invoice_ids.with_context(force_delete=True).unlink()
+        schedules.period_ids.unlink()
+        schedules.write({"state": "cancelled"})
+        schedules.unlink()
+        env["res.partner"].browse(partner_id).unlink()
 
     def _periods_by_schedule(self, ids):
         with self.registry.cursor() as cr:
@@ -70,26 +64,6 @@ class TestConcurrentRuns(TransactionCase):
             )
             invoices = cr.fetchone()[0]
         return rows, invoices
-
-    def _run_in_threads(self, *targets):
-        barrier = threading.Barrier(len(targets))
-        errors = []
-
-        def run(target):
-            try:
-                with self.registry.cursor() as cr:
-                    env = self._committed_env(cr)
-                    barrier.wait(timeout=30)
-                    target(env)
-            except Exception as error:  # reported below, in the test's thread
-                errors.append(error)
-
-        threads = [threading.Thread(target=run, args=(t,)) for t in targets]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=300)
-        self.assertFalse(errors, errors)
 
     def _assert_each_period_once(self, ids):
         rows, invoices = self._periods_by_schedule(ids)

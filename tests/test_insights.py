@@ -9,6 +9,8 @@ from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .common import BillingInvoiceHelpers
+
 
 def d(text):
     return date.fromisoformat(text)
@@ -16,7 +18,7 @@ def d(text):
 
 @tagged("post_install", "-at_install")
 @freeze_time("2026-06-15")
-class TestBillingInsights(AccountTestInvoicingCommon):
+class TestBillingInsights(BillingInvoiceHelpers, AccountTestInvoicingCommon):
     """Every figure of the revenue insights checked to the cent on a known data set,
     on 15 June 2026."""
 
@@ -240,27 +242,9 @@ class TestBillingInsights(AccountTestInvoicingCommon):
 
     @classmethod
     def _invoice(cls, partner, amount, invoice_date, due, move_type="out_invoice"):
-        invoice = cls.env["account.move"].create(
-            {
-                "move_type": move_type,
-                "partner_id": partner.id,
-                "invoice_date": invoice_date,
-                "invoice_date_due": due,
-                "invoice_payment_term_id": False,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "name": "Service",
-                            "quantity": 1,
-                            "price_unit": amount,
-                            "tax_ids": [Command.clear()],
-                        }
-                    )
-                ],
-            }
+        return cls._customer_invoice(
+            amount, partner=partner, invoice_date=invoice_date, due=due, move_type=move_type
         )
-        invoice.action_post()
-        return invoice
 
     def test_overdue_ageing(self):
         Partner = self.env["res.partner"]

@@ -36,11 +36,8 @@ class TestReceiptVerify(AccountTestInvoicingCommon, HttpCase):
             }
         )
         cls.invoice.action_post()
-        cls.payment = (
-            cls.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=cls.invoice.ids)
-            .create({"amount": 1234.5, "payment_date": date(2027, 2, 10)})
-            ._create_payments()
+        cls.payment = cls._register_payment(
+            cls.invoice, amount=1234.5, payment_date=date(2027, 2, 10)
         )
         cls.payment._crm_billing_assign_receipt_number()
         cls.code = cls.payment.receipt_verification_code

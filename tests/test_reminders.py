@@ -12,9 +12,11 @@ from odoo.tools import format_amount, format_date, html2plaintext
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .common import BillingInvoiceHelpers
+
 
 @tagged("post_install", "-at_install")
-class TestPaymentReminders(AccountTestInvoicingCommon):
+class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
     """The daily reminder run and the manual sending, against real invoices and
     payments: who is reminded, of what, at which level, and only once."""
 
@@ -55,42 +57,19 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
 
     def _invoice(self, amount, due, partner=None, company=None, invoice_date=None):
         """A posted invoice of ``amount`` (no tax) falling due on ``due``."""
-        company = company or self.company
         due = date.fromisoformat(due)
         invoice_date = invoice_date or due - timedelta(days=30)
         with freeze_time(invoice_date):
-            invoice = (
-                self.env["account.move"]
-                .with_company(company)
-                .create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": (partner or self.accounts).id,
-                        "invoice_date": invoice_date,
-                        "invoice_date_due": due,
-                        "invoice_payment_term_id": False,
-                        "invoice_line_ids": [
-                            Command.create(
-                                {
-                                    "name": "Consulting",
-                                    "quantity": 1,
-                                    "price_unit": amount,
-                                    "tax_ids": [],
-                                }
-                            )
-                        ],
-                    }
-                )
+            invoice = self._customer_invoice(
+                amount,
+                partner=partner or self.accounts,
+                invoice_date=invoice_date,
+                due=due,
+                company=company,
+                name="Consulting",
             )
-            invoice.action_post()
         self.assertEqual(invoice.invoice_date_due, due)
         return invoice
-
-    def _pay(self, invoice, amount, on):
-        with freeze_time(on):
-            self.env["account.payment.register"].with_context(
-                active_model="account.move", active_ids=invoice.ids
-            ).create({"amount": amount, "payment_date": on})._create_payments()
 
     def _run(self, on, **kwargs):
         with freeze_time(on):
@@ -428,12 +407,19 @@ class TestPaymentReminders(AccountTestInvoicingCommon):
         letter_text = html2plaintext(letter.attachment_id.raw.decode())
         self.assertIn(invoice.name, letter_text)
         self.assertIn("800.00", letter_text)
+        # the same invoice table as the emails, without the links a letter cannot follow
+        self.assertIn("30 days late", letter_text)
+        self.assertIn("Total due", letter_text)
+        self.assertNotIn("View and pay", letter_text)
         activity = self._run("2027-03-02")
         self.assertEqual(activity.channel, "activity")
         todo = self.customer.activity_ids
         self.assertEqual(todo.user_id, salesman)
         self.assertIn("Final notice", todo.summary)
-        self.assertIn(invoice.name, html2plaintext(todo.note))
+        note = html2plaintext(todo.note)
+        self.assertIn(invoice.name, note)
+        self.assertIn("60 days late", note)
+        self.assertIn("Total due", note)
 
     # --- by hand ---
 

@@ -87,27 +87,43 @@ class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
         return " | ".join(texts)
 
     def _invoice(self, partner=None, price=1234.56, post=True):
-        invoice = self.env["account.move"].create(
+        return self._create_invoice_one_line(
+            product_id=self.product,
+            price_unit=price,
+            tax_ids=self.tax_sale_a,
+            partner_id=partner or self.customer,
+            invoice_date=date(2027, 1, 31),
+            invoice_payment_term_id=self.env.ref("account.account_payment_term_30days"),
+            post=post,
+        )
+
+    def _schedule_invoice(self):
+        """A monthly schedule from 31 January 2027, run on 5 February: the schedule
+        and its first (posted) invoice."""
+        schedule = self.env["crm.billing.schedule"].create(
             {
-                "move_type": "out_invoice",
-                "partner_id": (partner or self.customer).id,
-                "invoice_date": date(2027, 1, 31),
-                "invoice_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
-                "invoice_line_ids": [
+                "partner_id": self.customer.id,
+                "rule_type": "monthly",
+                "interval": 1,
+                "date_start": date(2027, 1, 31),
+                "auto_post": True,
+                "line_ids": [
                     Command.create(
                         {
                             "product_id": self.product.id,
+                            "name": "Support",
                             "quantity": 1,
-                            "price_unit": price,
+                            "price_unit": 1234.56,
                             "tax_ids": [Command.set(self.tax_sale_a.ids)],
                         }
                     )
                 ],
             }
         )
-        if post:
-            invoice.action_post()
-        return invoice
+        schedule.action_start()
+        with freeze_time("2027-02-05"):
+            invoice = schedule._generate_invoices(today=date(2027, 2, 5))
+        return schedule, invoice
 
     def _quotation(self, partner=None):
         return self.env["sale.order"].create(
@@ -139,12 +155,7 @@ class BillingDocumentsCommon(AccountTestInvoicingCommon, HttpCase):
         self.assertIn("12 Harbour Road", text)
 
     def _pay(self, invoices, amount, pay_date=date(2027, 2, 10)):
-        return (
-            self.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoices.ids)
-            .create({"amount": amount, "payment_date": pay_date})
-            ._create_payments()
-        )
+        return self._register_payment(invoices, amount=amount, payment_date=pay_date)
 
 
 @tagged("post_install", "-at_install")
@@ -179,29 +190,7 @@ class TestBillingDocuments(BillingDocumentsCommon):
         self.assertIn("Amount Due $ 419.74", text)
 
     def test_invoice_from_schedule_shows_its_period(self):
-        schedule = self.env["crm.billing.schedule"].create(
-            {
-                "partner_id": self.customer.id,
-                "rule_type": "monthly",
-                "interval": 1,
-                "date_start": date(2027, 1, 31),
-                "auto_post": True,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "name": "Support",
-                            "quantity": 1,
-                            "price_unit": 1234.56,
-                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                        }
-                    )
-                ],
-            }
-        )
-        schedule.action_start()
-        with freeze_time("2027-02-05"):
-            invoice = schedule._generate_invoices(today=date(2027, 2, 5))
+        schedule, invoice = self._schedule_invoice()
         self.assertEqual(len(invoice), 1)
         self.assertEqual(invoice.billing_period_start, date(2027, 1, 31))
         text = self._pdf_text(INVOICE_REPORT, invoice)
@@ -407,29 +396,7 @@ class TestBillingDocuments(BillingDocumentsCommon):
     def test_one_invoice_whichever_door(self):
         """Sending stores Odoo's invoice PDF; the portal serves that same file, and it
         carries what crm_billing adds."""
-        schedule = self.env["crm.billing.schedule"].create(
-            {
-                "partner_id": self.customer.id,
-                "rule_type": "monthly",
-                "interval": 1,
-                "date_start": date(2027, 1, 31),
-                "auto_post": True,
-                "line_ids": [
-                    Command.create(
-                        {
-                            "product_id": self.product.id,
-                            "name": "Support",
-                            "quantity": 1,
-                            "price_unit": 1234.56,
-                            "tax_ids": [Command.set(self.tax_sale_a.ids)],
-                        }
-                    )
-                ],
-            }
-        )
-        schedule.action_start()
-        with freeze_time("2027-02-05"):
-            invoice = schedule._generate_invoices(today=date(2027, 2, 5))
+        schedule, invoice = self._schedule_invoice()
         self.assertEqual(invoice.state, "posted")
         self.assertFalse(invoice.invoice_pdf_report_id)
         invoice.with_context(force_report_rendering=True)._generate_and_send(

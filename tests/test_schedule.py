@@ -6,7 +6,7 @@ from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -107,8 +107,9 @@ class TestRecurringInvoicing(BillingCommon):
             schedule.action_pause()
         with freeze_time("2027-03-05"):
             self.assertFalse(schedule._generate_invoices(), "a paused schedule is not invoiced")
-            with self.assertRaises(UserError):
+            with self.assertRaises(UserError) as error:
                 schedule.action_generate_invoices()
+            self.assertIn("is not running: start or resume it first", str(error.exception))
             schedule.action_resume()
             invoices = schedule._generate_invoices()
         self.assertEqual(
@@ -221,11 +222,13 @@ class TestRecurringInvoicing(BillingCommon):
 @tagged("post_install", "-at_install")
 class TestBadInput(BillingCommon):
     def test_interval_below_one(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as error:
             self._create_schedule(date_start=date(2027, 1, 1), interval=0)
+        self.assertIn("invoices recur every 1 period or more", str(error.exception))
         schedule = self._create_schedule(date_start=date(2027, 1, 1))
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(ValidationError) as error:
             schedule.interval = -1
+        self.assertIn("invoices recur every 1 period or more", str(error.exception))
         self.assertEqual(schedule.interval, 1)
 
     def test_end_before_start(self):
@@ -242,10 +245,14 @@ class TestBadInput(BillingCommon):
 
     def test_journal_of_another_company(self):
         other = self.setup_other_company()
-        with self.assertRaises(UserError):  # ValidationError or the ORM's company check
+        with self.assertRaises(UserError) as error:
             self._create_schedule(
                 date_start=date(2027, 1, 1), journal_id=other["default_journal_sale"].id
             )
+        # the schedule's own check, or the ORM's company check before it
+        self.assertRegex(
+            str(error.exception), "not to the schedule's company|[Ii]ncompatible compan"
+        )
 
     def test_journal_in_another_currency(self):
         eur = self.setup_other_currency("EUR")
@@ -275,8 +282,9 @@ class TestBadInput(BillingCommon):
         self.assertIn("can no longer change", str(error.exception))
         self.assertEqual(schedule.rule_type, "monthly")
         schedule.date_end = date(2027, 6, 30)  # ending it is fine
-        with self.assertRaises(UserError):
+        with self.assertRaises(UserError) as error:
             schedule.unlink()
+        self.assertIn("cancel it instead of deleting it", str(error.exception))
 
 
 @tagged("post_install", "-at_install")
@@ -320,9 +328,9 @@ class TestAccess(BillingCommon):
             }
         )
         mine.date_end = date(2030, 1, 1)
-        with self.assertRaises(UserError):  # AccessError is a UserError
+        with self.assertRaises(AccessError):
             mine.unlink()
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.env["crm.billing.period"].with_user(self.rep).create(
                 {
                     "schedule_id": mine.id,
@@ -344,7 +352,7 @@ class TestAccess(BillingCommon):
         self.assertFalse(self.Schedule.with_user(self.portal).search([]))
         self.schedule.action_start()
         self.assertEqual(self.Schedule.with_user(self.portal).search([]), self.schedule)
-        with self.assertRaises(UserError):
+        with self.assertRaises(AccessError):
             self.schedule.with_user(self.portal).write({"date_end": date(2030, 1, 1)})
 
     def test_other_company_is_invisible(self):

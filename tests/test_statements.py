@@ -161,38 +161,22 @@ class StatementCommon(BillingDocumentsCommon):
 
     @classmethod
     def _statement_invoice(cls, invoice_date, price, partner=None):
-        invoice = cls.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": (partner or cls.customer).id,
-                "invoice_date": invoice_date,
-                "invoice_payment_term_id": cls.env.ref("account.account_payment_term_30days").id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": cls.product.id,
-                            "quantity": 1,
-                            "price_unit": price,
-                            "tax_ids": [Command.set(cls.tax_sale_a.ids)],
-                        }
-                    )
-                ],
-            }
+        return cls._create_invoice_one_line(
+            product_id=cls.product,
+            price_unit=price,
+            tax_ids=cls.tax_sale_a,
+            partner_id=partner or cls.customer,
+            invoice_date=invoice_date,
+            invoice_payment_term_id=cls.env.ref("account.account_payment_term_30days"),
+            post=True,
         )
-        invoice.action_post()
-        return invoice
 
     @classmethod
     def _statement_pay(cls, invoice, amount, pay_date, currency=None):
         vals = {"amount": amount, "payment_date": pay_date}
         if currency:
             vals["currency_id"] = currency.id
-        return (
-            cls.env["account.payment.register"]
-            .with_context(active_model="account.move", active_ids=invoice.ids)
-            .create(vals)
-            ._create_payments()
-        )
+        return cls._register_payment(invoice, **vals)
 
     def _statement(self, statement_type, date_to, date_from=None, partner=None):
         partner = partner or self.customer

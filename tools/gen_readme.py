@@ -27,6 +27,7 @@ FRAGMENTS = [
     ("INSTALL.md", "Installation"),
     ("CONFIGURE.md", "Configuration"),
     ("USAGE.md", "Usage"),
+    ("ARCHITECTURE.md", "Architecture"),
     ("TESTS.md", "Running the tests"),
     ("BENCHMARK.md", "Benchmark"),
     ("HISTORY.md", "Changelog"),

@@ -1,19 +1,27 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Render the invoice, the estimate and the receipt in each of crm_billing's document
-layouts to PNG, for the README (static/description/<document>_<style>.png). They are
-Odoo's own documents (account.account_invoices, the quotation, the payment receipt)
-with crm_billing's additions, in the layout chosen in Settings > Document Layout.
+"""Render crm_billing's documents to PNG for the README (static/description/).
+
+- ``documents``: the invoice, the estimate and the receipt in each of crm_billing's
+  document layouts (``<document>_<style>.png``). They are Odoo's own documents
+  (account.account_invoices, the quotation, the payment receipt) with crm_billing's
+  additions, in the layout chosen in Settings > Document Layout.
+- ``statements``: the activity statement in each of those layouts
+  (``statement_<style>.png``) and the outstanding statement once
+  (``statement_outstanding.png``).
 
 Run inside ``odoo-bin shell`` on a database where crm_billing is installed, while
 an Odoo server for the same database is listening (wkhtmltopdf fetches the report
 stylesheets from it)::
 
-    odoo-bin shell -d DB --addons-path=... --no-http < tools/render_documents.py
+    CB_RENDER=documents,statements odoo-bin shell -d DB --addons-path=... --no-http \
+        < tools/render_documents.py
 
-Environment: ``CB_REPORT_URL`` (default http://127.0.0.1:8170), the server
-wkhtmltopdf reads the stylesheets from; ``CB_RENDER_OUT`` (default
-static/description next to this file), where the PNGs go. The sample data is
+Environment: ``CB_RENDER``, what to draw (``documents``, ``statements`` or both,
+comma-separated; default ``documents``); ``CB_REPORT_URL`` (default
+http://127.0.0.1:8170), the server wkhtmltopdf reads the stylesheets from;
+``CB_RENDER_OUT`` (default static/description next to this file), where the PNGs
+go; ``CB_KEEP_PDF``, keep the documents' PDFs beside their PNGs. The sample data is
 created in the shell's transaction and rolled back at the end.
 """
 
@@ -34,9 +42,12 @@ OUT = os.environ.get("CB_RENDER_OUT") or os.path.join(
 )
 REPORT_URL = os.environ.get("CB_REPORT_URL", "http://127.0.0.1:8170")
 STYLES = ("classic", "modern", "compact")
+STATEMENT_REPORT = "crm_billing.action_report_statement"
+WHAT = {part.strip() for part in os.environ.get("CB_RENDER", "documents").split(",")}
 
 
-def sample_data(env):
+def sample_company(env):
+    """The company that issues the sample documents."""
     # the receipt's verification address, as a customer would see it
     env["ir.config_parameter"].sudo().set_param("web.base.url", "https://erp.northwind.example.com")
     company = env.company
@@ -54,6 +65,11 @@ def sample_data(env):
             "vat": "GB123456789",
         }
     )
+
+
+def sample_data(env):
+    """An invoice of a running schedule, a quotation and a payment of the invoice."""
+    company = env.company
     customer = env["res.partner"].create(
         {
             "name": "Marlowe Consulting Ltd",
@@ -184,11 +200,74 @@ def sample_data(env):
     return invoice, order, payment
 
 
-def render_png(env, report_ref, record, out_png):
+def statement_sample_data(env):
+    """A customer with invoices, a credit note and payments, some in another currency."""
+    customer = env["res.partner"].create(
+        {
+            "name": "Marlowe Consulting Ltd",
+            "is_company": True,
+            "ref": "MC-001",
+            "street": "1 Quay Street",
+            "city": "Cork",
+            "zip": "T12 X70A",
+            "country_id": env.ref("base.ie").id,
+            "email": "accounts@marlowe.example.com",
+            "lang": "en_US",
+        }
+    )
+    term = env.ref("account.account_payment_term_30days")
+
+    def invoice(day, price, move_type="out_invoice", ref=False):
+        move = env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": customer.id,
+                "invoice_date": day,
+                "ref": ref,
+                "invoice_payment_term_id": term.id if move_type == "out_invoice" else False,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Premium support subscription", "quantity": 1, "price_unit": price}
+                    )
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    def pay(moves, amount, day, currency=None):
+        vals = {"amount": amount, "payment_date": day}
+        if currency:
+            vals["currency_id"] = currency.id
+        env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=moves.ids
+        ).create(vals)._create_payments()
+
+    invoice(date(2026, 12, 15), 480.0, ref="PO-7702")
+    first = invoice(date(2027, 1, 10), 1150.0, ref="PO-7781")
+    second = invoice(date(2027, 2, 5), 575.0)
+    third = invoice(date(2027, 3, 1), 230.0)
+    pay(first, 400.0, date(2027, 2, 10))
+    refund = invoice(date(2027, 2, 20), 115.0, move_type="out_refund", ref="Returned licence")
+    (second | refund).line_ids.filtered(
+        lambda line: line.account_type == "asset_receivable"
+    ).reconcile()
+    eur = env.ref("base.EUR")
+    eur.active = True
+    if not eur.rate_ids:
+        env["res.currency.rate"].create({"currency_id": eur.id, "name": "2027-01-01", "rate": 1.16})
+    pay(first, 300.0, date(2027, 3, 5), currency=eur)
+    pay(third, 50.0, date(2027, 3, 20))
+    return customer
+
+
+def render_png(env, report_ref, record, out_png, data=None):
+    """Render ``report_ref`` of ``record`` to PDF and its first page to ``out_png``;
+    returns the PDF."""
     pdf, _fmt = (
         env["ir.actions.report"]
         .with_context(force_report_rendering=True)
-        ._render_qweb_pdf(report_ref, record.ids)
+        ._render_qweb_pdf(report_ref, record.ids, data=dict(data) if data else None)
     )
     with tempfile.TemporaryDirectory() as tmp:
         pdf_path = os.path.join(tmp, "doc.pdf")
@@ -201,6 +280,7 @@ def render_png(env, report_ref, record, out_png):
         )
         with open(stem + ".png", "rb") as src, open(out_png, "wb") as dst:
             dst.write(src.read())
+    _logger.info("%s: %s bytes", out_png, os.path.getsize(out_png))
     return pdf
 
 
@@ -217,9 +297,7 @@ def warm_report_assets(env):
     env.cr.commit()
 
 
-def main(env):
-    os.makedirs(OUT, exist_ok=True)
-    warm_report_assets(env)
+def render_documents(env):
     invoice, order, payment = sample_data(env)
     documents = [
         ("invoice", "account.account_invoices", invoice),
@@ -236,7 +314,31 @@ def main(env):
             if os.environ.get("CB_KEEP_PDF"):
                 with open(out_png[:-4] + ".pdf", "wb") as f:
                     f.write(pdf)
-            _logger.info("%s: %s bytes", out_png, os.path.getsize(out_png))
+
+
+def render_statements(env):
+    customer = statement_sample_data(env)
+    activity = {"statement_type": "activity", "date_from": "2027-02-01", "date_to": "2027-03-31"}
+    outstanding = {"statement_type": "outstanding", "date_to": "2027-03-31"}
+    for style in STYLES:
+        env.company.external_report_layout_id = env.ref(f"crm_billing.external_layout_{style}")
+        out_png = os.path.join(OUT, f"statement_{style}.png")
+        render_png(env, STATEMENT_REPORT, customer, out_png, data=activity)
+    out_png = os.path.join(OUT, "statement_outstanding.png")
+    render_png(env, STATEMENT_REPORT, customer, out_png, data=outstanding)
+
+
+def main(env):
+    unknown = WHAT - {"documents", "statements"}
+    if unknown:
+        raise SystemExit(f"CB_RENDER: unknown {', '.join(sorted(unknown))}")
+    os.makedirs(OUT, exist_ok=True)
+    warm_report_assets(env)
+    sample_company(env)
+    if "documents" in WHAT:
+        render_documents(env)
+    if "statements" in WHAT:
+        render_statements(env)
 
 
 try:

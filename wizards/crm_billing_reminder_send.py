@@ -2,11 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import contextlib
 
-from markupsafe import Markup
-
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
+
+from ..models.crm_billing_reminder_level import REMINDER_CHANNEL_SELECTION
 
 
 class CrmBillingReminderSend(models.TransientModel):
@@ -24,11 +24,7 @@ class CrmBillingReminderSend(models.TransientModel):
     preview_partner_id = fields.Many2one("res.partner", string="Preview For", readonly=True)
     preview_level_id = fields.Many2one("crm.billing.reminder.level", string="Level", readonly=True)
     preview_channel = fields.Selection(
-        [
-            ("email", "Email"),
-            ("letter", "Letter"),
-            ("activity", "Activity for the Salesperson"),
-        ],
+        REMINDER_CHANNEL_SELECTION,
         string="Channel",
         readonly=True,
     )
@@ -138,30 +134,21 @@ class CrmBillingReminderSend(models.TransientModel):
         self.write(vals)
 
     def _render_summary(self, plans):
-        if not plans:
-            return Markup("<p>%s</p>") % _(
-                "Nothing to send: no invoice has reached a reminder level it was not "
-                "reminded at, or the customer was already reminded today."
-            )
-        rows = Markup().join(
-            Markup(
-                "<tr><td>%s</td><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>"
-            )
-            % (
-                plan.partner.display_name,
-                plan.level.name,
-                len(plan.invoices),
-                ", ".join(
+        """Who would receive what: one row per customer (template
+        ``crm_billing.reminder_send_summary``)."""
+        rows = [
+            {
+                "customer": plan.partner.display_name,
+                "level": plan.level.name,
+                "invoice_count": len(plan.invoices),
+                "amount_due": ", ".join(
                     format_amount(self.env, sum(invoices.mapped("amount_residual")), currency)
                     for currency, invoices in plan.invoices.grouped("currency_id").items()
                 ),
-            )
+            }
             for _reminder, plan in plans
-        )
-        return Markup(
-            "<table class='table table-sm'><thead><tr><th>%s</th><th>%s</th>"
-            "<th class='text-end'>%s</th><th class='text-end'>%s</th></tr></thead><tbody>%s</tbody></table>"
-        ) % (_("Customer"), _("Level"), _("Invoices"), _("Amount Due"), rows)
+        ]
+        return self.env["ir.qweb"]._render("crm_billing.reminder_send_summary", {"rows": rows})
 
     def _get_today(self):
         """Today in the user's time zone: manual sending never takes its day from

@@ -72,10 +72,10 @@ class CrmBillingScheduleWizard(models.TransientModel):
         order = self.env["sale.order"].browse(vals.get("sale_order_id"))
         if not order:
             return vals
-        order._check_billable()
-        order._check_billing_unplanned()
-        recurring = order._billing_recurring_lines()
-        rule_type, interval = order._billing_proposed_recurrence()
+        order._crm_billing_check_billable()
+        order._crm_billing_check_unplanned()
+        recurring = order._crm_billing_recurring_lines()
+        rule_type, interval = order._crm_billing_proposed_recurrence()
         today = fields.Date.context_today(self)
         vals.update(
             billing_mode="recurring" if recurring else "instalment",
@@ -92,7 +92,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
     def _propose_instalments(self, order, today):
         """A deposit of 30% today and the balance in 30 days; extend to propose
         another plan."""
-        left = order._billing_amount_left()
+        left = order._crm_billing_amount_left()
         deposit = order.currency_id.round(left * 0.3)
         return [
             {
@@ -117,7 +117,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
     def _compute_amount_left(self):
         for wizard in self:
             wizard.amount_left = (
-                wizard.sale_order_id._billing_amount_left() if wizard.sale_order_id else 0.0
+                wizard.sale_order_id._crm_billing_amount_left() if wizard.sale_order_id else 0.0
             )
 
     @api.depends("instalment_ids.amount", "amount_left")
@@ -170,7 +170,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
             )
         if not amounts:
             raise ValidationError(_("Add at least one instalment."))
-        order_date = order._billing_order_date()
+        order_date = order._crm_billing_order_date()
         for line, amount in amounts.items():
             if not line.date:
                 raise ValidationError(_("Every instalment needs a date."))
@@ -272,7 +272,7 @@ class CrmBillingScheduleWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        self.sale_order_id._check_billable()
+        self.sale_order_id._crm_billing_check_billable()
         return getattr(self, f"_action_bill_{self.billing_mode}")()
 
     def _open_recurring_schedules(self):

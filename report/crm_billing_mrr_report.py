@@ -1,14 +1,12 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import defaultdict
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from .billing_period_math import RULE_TYPE_SELECTION
+from ..models.billing_period_math import RULE_TYPE_SELECTION
 
 #: SQL for how many times a month one period's amount recurs, per rule type; the
 #: same factors as billing_period_math.MONTHLY_FACTOR
@@ -208,11 +206,12 @@ class CrmBillingMrrReport(models.Model):
     @api.model
     def _get_mrr_movements(self, date_from, date_to, domain=None):
         """New, expansion, contraction and churned MRR for each month from
-        ``date_from`` to ``date_to`` (any days in the first and last months).
-
-        Each customer's MRR in a month is compared with its MRR the month before:
-        from nothing it is new, up is expansion, down is contraction, to nothing it
-        is churn. One ``_read_group`` by month and customer gives every figure.
+        ``date_from`` to ``date_to`` (any days in the first and last months), summed
+        from the movement analysis (``crm.billing.mrr.movement.report``), where
+        a movement is defined once: each customer's MRR in a month compared with its
+        MRR the month before; from nothing it is new, up is expansion, down is
+        contraction, to nothing it is churn. ``domain`` narrows the movement rows
+        (by customer, company).
 
         Returns a list of dicts, one per month in order, with ``month``, ``mrr``,
         ``arr``, ``new``, ``expansion``, ``contraction``, ``churn`` (all positive),
@@ -220,44 +219,35 @@ class CrmBillingMrrReport(models.Model):
         ``churned_customers``."""
         first = fields.Date.to_date(date_from).replace(day=1)
         last = fields.Date.to_date(date_to).replace(day=1)
-        previous = first - relativedelta(months=1)
-        groups = self._read_group(
-            Domain.AND(
-                [
-                    domain or Domain.TRUE,
-                    [("month", ">=", previous), ("month", "<=", last)],
-                ]
-            ),
-            ["month:month", "partner_id", "company_id"],
-            ["mrr:sum"],
+        rows = self.env["crm.billing.mrr.movement.report"].search_fetch(
+            Domain.AND([domain or Domain.TRUE, [("month", ">=", first), ("month", "<=", last)]]),
+            [
+                "month",
+                "mrr",
+                "new_mrr",
+                "expansion_mrr",
+                "contraction_mrr",
+                "churned_mrr",
+                "is_new",
+                "is_churned",
+            ],
         )
-        by_month = defaultdict(dict)
-        for month, partner, company, mrr in groups:
-            by_month[fields.Date.to_date(month)][partner.id, company.id] = mrr
+        by_month = rows.grouped("month")
         currency = self.env.company.currency_id
         result = []
         month = first
         while month <= last:
-            before = by_month.get(month - relativedelta(months=1), {})
-            now = by_month.get(month, {})
-            figures = dict.fromkeys(("mrr", "new", "expansion", "contraction", "churn"), 0.0)
-            new_customers = churned_customers = 0
-            for key in before.keys() | now.keys():
-                prev, cur = before.get(key, 0.0), now.get(key, 0.0)
-                figures["mrr"] += cur
-                if currency.is_zero(cur - prev):
-                    continue
-                if currency.is_zero(prev):
-                    figures["new"] += cur
-                    new_customers += 1
-                elif currency.is_zero(cur):
-                    figures["churn"] += prev
-                    churned_customers += 1
-                elif cur > prev:
-                    figures["expansion"] += cur - prev
-                else:
-                    figures["contraction"] += prev - cur
-            figures = {key: currency.round(value) for key, value in figures.items()}
+            month_rows = by_month.get(month, rows.browse())
+            figures = {
+                key: currency.round(sum(month_rows.mapped(fname)))
+                for key, fname in (
+                    ("mrr", "mrr"),
+                    ("new", "new_mrr"),
+                    ("expansion", "expansion_mrr"),
+                    ("contraction", "contraction_mrr"),
+                    ("churn", "churned_mrr"),
+                )
+            }
             result.append(
                 {
                     "month": month,
@@ -269,9 +259,9 @@ class CrmBillingMrrReport(models.Model):
                         - figures["contraction"]
                         - figures["churn"]
                     ),
-                    "customers": sum(1 for value in now.values() if not currency.is_zero(value)),
-                    "new_customers": new_customers,
-                    "churned_customers": churned_customers,
+                    "customers": len(month_rows.filtered(lambda row: row.mrr > 0)),
+                    "new_customers": len(month_rows.filtered("is_new")),
+                    "churned_customers": len(month_rows.filtered("is_churned")),
                 }
             )
             month += relativedelta(months=1)

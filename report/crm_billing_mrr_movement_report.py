@@ -11,9 +11,9 @@ class CrmBillingMrrMovementReport(models.Model):
 
     One row per customer, company and month, from the customer's first month of
     recurring revenue to the month after its last (the month it churned), never
-    past the current month. The figures follow
-    ``crm.billing.mrr.report._get_mrr_movements``: from nothing is new, up is
-    expansion, down is contraction, to nothing is churn."""
+    past the current month. This is where a movement is defined (the dashboards'
+    ``crm.billing.mrr.report._get_mrr_movements`` sums these rows): from nothing
+    is new, up is expansion, down is contraction, to nothing is churn."""
 
     _name = "crm.billing.mrr.movement.report"
     _description = "Recurring Revenue Movements"

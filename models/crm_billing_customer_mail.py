@@ -1,0 +1,58 @@
+# Copyright 2026 crm_billing authors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class CrmBillingCustomerMail(models.AbstractModel):
+    """How a record sent to a billing customer (a payment reminder, a statement)
+    reaches them by email: rendered from a mail template on the record, posted on the
+    customer's chatter, delivered by the mail queue.
+
+    The inheriting model has ``partner_id`` (the customer), ``manual`` (sent by hand),
+    ``user_id`` (who sent it), ``message_id`` and ``recipient_ids``."""
+
+    _name = "crm.billing.customer.mail"
+    _description = "Email to a Billing Customer"
+
+    def _get_invoice_address_recipients(self):
+        """The customer's invoice address when it has an email, else the customer."""
+        self.ensure_one()
+        invoice_address = self.env["res.partner"].browse(
+            self.partner_id.address_get(["invoice"])["invoice"]
+        )
+        return (invoice_address | self.partner_id).filtered("email")[:1]
+
+    def _render_customer_email(self, template):
+        """Subject, body and sender of ``template`` rendered on this record, in the
+        language the template chooses (the customer's)."""
+        self.ensure_one()
+        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
+            self.id
+        ]
+
+    def _post_customer_email(self, template, recipients, attachments):
+        """Email ``template`` rendered on this record to ``recipients`` with
+        ``attachments`` (a list of (file name, content)), through the customer's
+        chatter, and remember the message and the recipients. Returns the message."""
+        self.ensure_one()
+        values = self._render_customer_email(template)
+        # sent by hand, it comes from its sender, so that the answer reaches him; the
+        # scheduled runs' come from the template's sender (the company by default)
+        if self.manual:
+            sender = {"author_id": self.user_id.partner_id.id}
+        else:
+            sender = {"email_from": values.get("email_from") or None}
+        message = self.partner_id.with_context(mail_notify_force_send=False).message_post(
+            body=values["body_html"],
+            subject=values["subject"],
+            partner_ids=recipients.ids,
+            **sender,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid="mail.mail_notification_light",
+            attachments=attachments,
+        )
+        self.write(
+            {"message_id": message.id, "recipient_ids": [fields.Command.set(recipients.ids)]}
+        )
+        return message
