@@ -289,10 +289,13 @@ class CrmBillingSchedule(models.Model):
         running -= plans
         for company, schedules in running.grouped("company_id").items():
             schedules = schedules.with_company(company)
-            if not all(schedules.mapped("journal_id")):
+            # (``all(schedules.mapped("journal_id"))`` would be true of an empty
+            # recordset: each schedule without a journal looked its default up twice)
+            without_journal = schedules.filtered(lambda s: not s.journal_id)
+            if without_journal:
                 defaults = {
                     (company.id, currency.id): self._default_journal(company, currency).id
-                    for currency in schedules.filtered(lambda s: not s.journal_id).currency_id
+                    for currency in without_journal.currency_id
                 }
                 schedules = schedules.with_context(crm_billing_default_journals=defaults)
             summary = schedules._invoiced_periods_summary()

@@ -189,6 +189,27 @@ class TestRecurringInvoicing(BillingCommon):
         self.assertFalse(buggy.invoice_ids)
         self.assertNotIn("Invoicing failed", "".join(buggy.message_ids.mapped("body")))
 
+    def test_default_journal_looked_up_once_per_batch(self):
+        """Schedules without a journal of their own invoice through the one Odoo
+        picks for their company and currency, looked up once for the whole batch."""
+        schedules = self._create_schedule(date_start=date(2027, 1, 1))
+        schedules |= self._create_schedule(date_start=date(2027, 1, 1))
+        schedules |= self._create_schedule(date_start=date(2027, 1, 1))
+        schedules.action_start()
+        Schedule = type(self.Schedule)
+        lookup = Schedule._default_journal
+        calls = []
+
+        def counted(model, company, currency):
+            calls.append((company, currency))
+            return lookup(model, company, currency)
+
+        with freeze_time("2027-01-05"), patch.object(Schedule, "_default_journal", counted):
+            invoices = schedules._generate_invoices()
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(invoices.journal_id, self.company_data["default_journal_sale"])
+
     def test_ten_year_old_daily_schedule_costs_as_much_as_a_new_one(self):
         """Finding the due periods of a schedule takes as many queries whatever its
         age: a daily schedule started ten years ago (3,650 invoiced periods) is
