@@ -1,9 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import crm_billing_schedule
+from . import crm_billing_schedule_engine
 from . import crm_billing_schedule_line
 from . import crm_billing_period
 from . import res_partner
 from . import sale_order
+from . import sale_order_billing_plan
 from . import account_move
 from . import crm_billing_customer_mail
 from . import crm_billing_reminder_level

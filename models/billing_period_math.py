@@ -10,10 +10,12 @@ the next one starts.
 """
 
 from collections import namedtuple
-from datetime import date, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
+
+from odoo.tools import SQL, date_utils
 
 RULE_TYPES = ("daily", "weekly", "monthly", "quarterly", "yearly")
 
@@ -35,6 +37,14 @@ _RULE_STEP = {
     "yearly": (12, 0),
 }
 
+#: the calendar unit that each rule follows with ``align_calendar``
+_CALENDAR_UNIT = {
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+}
+
 #: how many of each rule's steps make a month, for monthly recurring revenue
 MONTHLY_FACTOR = {
     "daily": Fraction(365, 12),
@@ -52,8 +62,20 @@ Period = namedtuple("Period", "index date_start date_end factor")
 def _check(rule_type, interval):
     if rule_type not in _RULE_STEP:
         raise ValueError(f"unknown rule type {rule_type!r}")
-    if not isinstance(interval, int) or interval < 1:
+    if not is_valid_interval(interval):
         raise ValueError("the interval must be a whole number of at least 1")
+
+
+def is_valid_interval(interval):
+    """Whether invoices can recur every ``interval`` periods: a whole number of at
+    least 1. The one definition of the rule, for the schedule and its wizards."""
+    return isinstance(interval, int) and interval >= 1
+
+
+def ends_before_start(date_start, date_end):
+    """Whether ``date_end`` is set and falls before ``date_start`` (an empty end date
+    means open-ended). The one definition of the rule, for the schedule and its wizards."""
+    return bool(date_start and date_end and date_end < date_start)
 
 
 def shift(anchor, rule_type, interval, k):
@@ -68,20 +90,53 @@ def shift(anchor, rule_type, interval, k):
 def calendar_boundary(day, rule_type):
     """The calendar boundary at or before ``day`` for the rule: Monday for weeks,
     the 1st of the month, of the quarter or of the year."""
-    if rule_type == "weekly":
-        return day - timedelta(days=day.weekday())
-    if rule_type == "monthly":
-        return day.replace(day=1)
-    if rule_type == "quarterly":
-        return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    if rule_type == "yearly":
-        return date(day.year, 1, 1)
-    return day
+    unit = _CALENDAR_UNIT.get(rule_type)
+    return date_utils.start_of(day, unit) if unit else day
+
+
+def anchor(date_start, rule_type, align_calendar=False):
+    """Where period 0 would start if it were a full period: the start date, or the
+    calendar boundary before it when the schedule follows the calendar."""
+    return calendar_boundary(date_start, rule_type) if align_calendar else date_start
+
+
+def index_at(anchor, rule_type, interval, day):
+    """Index *k* of the full period holding ``day``:
+    ``shift(anchor, k) <= day < shift(anchor, k + 1)``, found by arithmetic, so
+    that it costs the same for a schedule started today or years ago (k is
+    negative before the anchor)."""
+    _check(rule_type, interval)
+    months, days = _RULE_STEP[rule_type]
+    if days:
+        return (day - anchor).days // (days * interval)
+    step = months * interval
+    k = ((day.year - anchor.year) * 12 + day.month - anchor.month) // step
+    # period k starts in day's month or before; when in day's month, its day of
+    # the month (the anchor's, clamped to the month's length) may still be after day
+    if shift(anchor, rule_type, interval, k) > day:
+        k -= 1
+    return k
 
 
 def _full_period(anchor, rule_type, interval, k):
     start = shift(anchor, rule_type, interval, k)
     return start, shift(anchor, rule_type, interval, k + 1) - timedelta(days=1)
+
+
+def _period(first, k, date_start, rule_type, interval, date_end, prorate):
+    """Period ``k`` of a schedule whose period 0 would start on ``first``, or None
+    when it starts after ``date_end``."""
+    full_start, full_end = _full_period(first, rule_type, interval, k)
+    start = max(full_start, date_start)
+    if date_end and start > date_end:
+        return None
+    end = full_end
+    if date_end and prorate and date_end < full_end:
+        end = date_end
+    full_days = (full_end - full_start).days + 1
+    covered = (end - start).days + 1
+    factor = Fraction(covered, full_days)
+    return Period(k, start, end, factor)
 
 
 def iter_periods(
@@ -91,36 +146,44 @@ def iter_periods(
     date_end=None,
     align_calendar=False,
     prorate=False,
+    start=0,
 ):
-    """Yield the schedule's periods in order, endlessly when there is no end date.
+    """Yield the schedule's periods in order, from period ``start`` on, endlessly
+    when there is no end date.
 
     With ``align_calendar``, periods follow the calendar and a first period that
     starts off a boundary is a partial one, prorated by days covered / days in the
     full calendar period. With ``prorate``, a ``date_end`` inside a period makes
     that last period partial, prorated the same way; without it the last period is
-    a full one.
+    a full one. Each period is computed from the anchor, so starting at period
+    ``start`` costs the same as starting at period 0.
     """
     _check(rule_type, interval)
-    if date_end and date_end < date_start:
+    if ends_before_start(date_start, date_end):
         raise ValueError("the end date is before the start date")
-    anchor = date_start
-    if align_calendar:
-        # the first period is the calendar one holding date_start, cut short
-        anchor = calendar_boundary(date_start, rule_type)
-    k = 0
+    # with align_calendar the first period is the calendar one holding date_start,
+    # cut short
+    first = anchor(date_start, rule_type, align_calendar)
+    k = max(start, 0)
     while True:
-        full_start, full_end = _full_period(anchor, rule_type, interval, k)
-        start = max(full_start, date_start)
-        if date_end and start > date_end:
+        period = _period(first, k, date_start, rule_type, interval, date_end, prorate)
+        if period is None:
             return
-        end = full_end
-        if date_end and prorate and date_end < full_end:
-            end = date_end
-        full_days = (full_end - full_start).days + 1
-        covered = (end - start).days + 1
-        factor = Fraction(covered, full_days)
-        yield Period(k, start, end, factor)
+        yield period
         k += 1
+
+
+def index_of_start(
+    day, date_start, rule_type, interval=1, date_end=None, align_calendar=False, **kw
+):
+    """Index of the period starting on ``day``, or None when no period starts then."""
+    if day < date_start or (date_end and day > date_end):
+        return None
+    first = anchor(date_start, rule_type, align_calendar)
+    k = index_at(first, rule_type, interval, day)
+    if max(shift(first, rule_type, interval, k), date_start) != day:
+        return None
+    return k
 
 
 def periods_between(date_start, rule_type, interval=1, date_end=None, until=None, **kw):
@@ -147,6 +210,16 @@ def monthly_factor(rule_type, interval):
     return MONTHLY_FACTOR[rule_type] / interval
 
 
+def monthly_factor_sql(rule_type_column, interval_column):
+    """``monthly_factor`` as an SQL expression over the given columns (``SQL``
+    objects), for the SQL-view reports: the same factors, written once."""
+    cases = SQL(" ").join(
+        SQL("WHEN %s THEN %s::numeric / %s", rule, factor.numerator, factor.denominator)
+        for rule, factor in MONTHLY_FACTOR.items()
+    )
+    return SQL("(CASE %s %s END / %s)", rule_type_column, cases, interval_column)
+
+
 def period_share(period_start, period_end, factor, day_from=None, day_to=None):
     """Share of a full period covered by the days ``day_from`` to ``day_to``
     (inclusive, clipped to the period ``period_start`` .. ``period_end``), as a
@@ -162,13 +235,17 @@ def period_share(period_start, period_end, factor, day_from=None, day_to=None):
     return Fraction((last - first).days + 1, full_days)
 
 
-def period_at(day, date_start, rule_type, interval=1, date_end=None, **kw):
-    """The period holding ``day``, or None when ``day`` is outside the schedule."""
+def period_at(
+    day, date_start, rule_type, interval=1, date_end=None, align_calendar=False, prorate=False
+):
+    """The period holding ``day``, or None when ``day`` is outside the schedule;
+    found by arithmetic, whatever the schedule's age."""
     if day < date_start or (date_end and day > date_end):
         return None
-    for period in iter_periods(date_start, rule_type, interval, date_end, **kw):
-        if period.date_start > day:
-            return None
-        if period.date_end >= day:
-            return period
-    return None
+    _check(rule_type, interval)
+    first = anchor(date_start, rule_type, align_calendar)
+    k = index_at(first, rule_type, interval, day)
+    period = _period(first, k, date_start, rule_type, interval, date_end, prorate)
+    if period is None or not period.date_start <= day <= period.date_end:
+        return None
+    return period

@@ -1,22 +1,24 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import logging
+"""The billing schedule: what it invoices, to whom, how often, and its states.
+
+Its other jobs live beside it, on the same model: the invoicing engine (periods,
+the locking batch run, invoice values) in ``crm_billing_schedule_engine.py``, the
+instalment plans of sales orders in ``sale_order_billing_plan.py``, and the
+lifecycle (changes, closing, renewal, portal, usage) in ``crm_billing_schedule_*.py``.
+"""
 
 import psycopg2
-from psycopg2 import errors as pg_errors
 
-from odoo import Command, _, api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL
 
 from . import billing_period_math as period_math
-
-_logger = logging.getLogger(__name__)
 
 
 def _is_transaction_failure(error):
     """Errors that doom the whole transaction (serialization failures, deadlocks,
-    lost connections): they must reach the caller, not be logged per schedule."""
+    lost connections): they must reach the caller, not be logged per record."""
     return isinstance(error, psycopg2.OperationalError)
 
 
@@ -26,13 +28,6 @@ class CrmBillingSchedule(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
     _order = "next_invoice_date, id desc"
     _check_company_auto = True
-
-    #: schedules claimed and invoiced per committed batch by the cron
-    _CRON_BATCH_SIZE = 100
-    #: periods of one schedule invoiced per run at most, unless the system parameter
-    #: ``crm_billing.max_periods_per_run`` says otherwise: a schedule backdated by
-    #: years catches up over several runs instead of holding one batch for hours
-    _MAX_PERIODS_PER_RUN = 100
 
     name = fields.Char(
         string="Reference", required=True, copy=False, readonly=True, default="/", index="trigram"
@@ -251,11 +246,13 @@ class CrmBillingSchedule(models.Model):
         "line_ids.invoice_id",
     )
     def _compute_next_invoice_date(self):
+        summary = self._invoiced_periods_summary()
         for schedule in self:
-            if schedule.state not in ("draft", "running", "paused") or schedule.interval < 1:
+            live = schedule.state in ("draft", "running", "paused")
+            if not live or not period_math.is_valid_interval(schedule.interval):
                 schedule.next_invoice_date = False
                 continue
-            period = schedule._next_period()
+            period = schedule._next_period(summary)
             schedule.next_invoice_date = period and schedule._period_invoice_date(period)
 
     def _compute_invoice_count(self):
@@ -286,7 +283,7 @@ class CrmBillingSchedule(models.Model):
             if (
                 schedule.schedule_type != "recurring"
                 or schedule.state != "running"
-                or schedule.interval < 1
+                or not period_math.is_valid_interval(schedule.interval)
             ):
                 schedule.mrr = 0.0
                 continue
@@ -315,26 +312,34 @@ class CrmBillingSchedule(models.Model):
 
     # --- Constraints ---
 
-    @api.constrains("interval")
-    def _check_interval(self):
+    @api.constrains("interval", "date_start", "date_end")
+    def _check_recurrence(self):
         for schedule in self:
-            if schedule.interval < 1:
-                raise ValidationError(
-                    _("Schedule %s: invoices recur every 1 period or more.", schedule.name)
-                )
+            schedule._check_recurrence_values(
+                schedule.interval, schedule.date_start, schedule.date_end, schedule.name
+            )
 
-    @api.constrains("date_start", "date_end")
-    def _check_dates(self):
-        for schedule in self:
-            if schedule.date_end and schedule.date_end < schedule.date_start:
+    @api.model
+    def _check_recurrence_values(self, interval, date_start, date_end, name=None):
+        """The one check of a recurrence: every 1 period or more, ending (if ever) on
+        or after its start; for the schedule and every wizard that makes one."""
+        if not period_math.is_valid_interval(interval):
+            if name:
+                raise ValidationError(
+                    _("Schedule %s: invoices recur every 1 period or more.", name)
+                )
+            raise ValidationError(_("Invoices recur every 1 period or more."))
+        if period_math.ends_before_start(date_start, date_end):
+            if name:
                 raise ValidationError(
                     _(
                         "Schedule %(name)s ends on %(end)s, before it starts on %(start)s.",
-                        name=schedule.name,
-                        end=schedule.date_end,
-                        start=schedule.date_start,
+                        name=name,
+                        end=date_end,
+                        start=date_start,
                     )
                 )
+            raise ValidationError(_("The schedule cannot end before it starts."))
 
     @api.constrains("journal_id", "currency_id", "company_id")
     def _check_journal(self):
@@ -402,17 +407,7 @@ class CrmBillingSchedule(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         sequence = self.env["ir.sequence"]
-        Order = self.env["sale.order"]
         for vals in vals_list:
-            if (
-                vals.get("schedule_type") == "instalment"
-                and vals.get("sale_order_id")
-                and not vals.get("instalment_total")
-            ):
-                # what the plan must add up to: what is left to invoice on the order
-                vals["instalment_total"] = Order.browse(
-                    vals["sale_order_id"]
-                )._crm_billing_amount_left()
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = sequence.with_company(company).next_by_code(
@@ -559,7 +554,6 @@ class CrmBillingSchedule(models.Model):
             raise UserError(
                 _("Schedule %s is not running: start or resume it first.", not_running[0].name)
             )
-        self._lock_for_invoicing()
         invoices = self._generate_invoices(raise_errors=True)
         if not invoices:
             return {
@@ -630,518 +624,3 @@ class CrmBillingSchedule(models.Model):
                     name=self.name,
                 )
             )
-
-    # --- Periods ---
-
-    def _period_kwargs(self):
-        self.ensure_one()
-        return {
-            "date_start": self.date_start,
-            "rule_type": self.rule_type,
-            "interval": self.interval,
-            "date_end": self.date_end,
-            "align_calendar": self.align_calendar,
-            "prorate": self.prorate,
-        }
-
-    def _period_invoice_date(self, period):
-        return period_math.invoice_date(period, self.invoicing_mode)
-
-    def _instalment_periods(self):
-        """One period per instalment date; an instalment is 'invoiced' once on its own
-        date, so the period starts and ends on that day."""
-        dates = sorted(set(self.line_ids.filtered("date").mapped("date")))
-        return [period_math.Period(index, day, day, 1) for index, day in enumerate(dates)]
-
-    def _next_period(self):
-        """First period not yet invoiced, or None when the schedule is over."""
-        self.ensure_one()
-        invoiced = set(self.period_ids.mapped("date_start"))
-        if self.schedule_type == "instalment":
-            return next(
-                (p for p in self._instalment_periods() if p.date_start not in invoiced), None
-            )
-        if not (self.date_start and self.rule_type):
-            return None
-        for period in period_math.iter_periods(**self._period_kwargs()):
-            if period.date_start not in invoiced:
-                return period
-        return None
-
-    @api.model
-    def _max_periods_per_run(self):
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("crm_billing.max_periods_per_run", self._MAX_PERIODS_PER_RUN)
-        )
-        try:
-            return max(int(value), 1)
-        except (TypeError, ValueError):
-            return self._MAX_PERIODS_PER_RUN
-
-    def _due_periods(self, today, limit=None):
-        """The periods of this schedule that should be invoiced by ``today`` and are
-        not, oldest first, at most ``limit`` of them (the run's bound by default)."""
-        self.ensure_one()
-        limit = limit or self._max_periods_per_run()
-        invoiced = set(self.period_ids.mapped("date_start"))
-        if self.schedule_type == "instalment":
-            candidates = self._instalment_periods()
-        else:
-            # a postpaid period is due on its last day: look one period ahead of today
-            candidates = []
-            for period in period_math.iter_periods(**self._period_kwargs()):
-                if period.date_start > today:
-                    break
-                candidates.append(period)
-        return [
-            p
-            for p in candidates
-            if p.date_start not in invoiced and self._period_invoice_date(p) <= today
-        ][:limit]
-
-    # --- Invoicing ---
-
-    def _get_journal(self):
-        self.ensure_one()
-        if self.journal_id:
-            return self.journal_id
-        # the run looks the company's default sales journal up once per batch
-        default = self.env.context.get("crm_billing_default_journal")
-        if default and default[0] == self.company_id.id:
-            return self.env["account.journal"].browse(default[1])
-        return self.env["account.journal"].search(
-            [
-                *self.env["account.journal"]._check_company_domain(self.company_id),
-                ("type", "=", "sale"),
-            ],
-            limit=1,
-        )
-
-    def _prepare_invoice_vals(self, period):
-        """Values of the invoice of one period; extend to add fields."""
-        self.ensure_one()
-        journal = self._get_journal()
-        partner = self.partner_id
-        vals = {
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "company_id": self.company_id.id,
-            "currency_id": self.currency_id.id,
-            "journal_id": journal.id,
-            "invoice_date": self._period_invoice_date(period),
-            "invoice_origin": self.sale_order_id.name or self.name,
-            "invoice_user_id": self.user_id.id,
-            "billing_schedule_id": self.id,
-            "narration": self.note,
-            "invoice_line_ids": [
-                Command.create(vals) for vals in self._prepare_invoice_lines_vals(period)
-            ],
-        }
-        if self.payment_term_id:
-            vals["invoice_payment_term_id"] = self.payment_term_id.id
-        elif not partner.commercial_partner_id.with_company(
-            self.company_id
-        ).property_payment_term_id:
-            # without payment terms an invoice is due on its date; left to Odoo, a
-            # period invoiced late (a catch-up, a postpaid period) would fall due on
-            # the day the run made it, and never look overdue
-            vals["invoice_date_due"] = vals["invoice_date"]
-        if self.fiscal_position_id:
-            vals["fiscal_position_id"] = self.fiscal_position_id.id
-        if self.sale_order_id:
-            vals["team_id"] = self.sale_order_id.team_id.id
-            vals["partner_shipping_id"] = self.sale_order_id.partner_shipping_id.id
-        return vals
-
-    def _prepare_invoice_lines_vals(self, period):
-        self.ensure_one()
-        if self.schedule_type == "instalment":
-            lines = self.line_ids.filtered(lambda line: line.date == period.date_start)
-        else:
-            lines = self.line_ids
-        # a line may need several invoice lines (tiers, late usage), or none
-        return [vals for line in lines for vals in line._prepare_invoice_lines_vals(period)]
-
-    def _lock_for_invoicing(self):
-        """Lock these schedules' rows until the end of the transaction, waiting for
-        any other transaction (a cron run, another user) that holds them."""
-        if self:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM crm_billing_schedule WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
-                    tuple(self.ids),
-                )
-            )
-            self.invalidate_recordset()
-            self.period_ids.invalidate_recordset()
-            self.env["crm.billing.period"].invalidate_model()
-
-    def _generate_invoices(self, today=None, raise_errors=False):
-        """Invoice the due periods of these schedules, already locked by the caller.
-
-        The whole batch is first invoiced at once, in one savepoint (one batched
-        ``create`` of the invoices, one of the periods, one posting). Should anything
-        fail, it is rolled back and the schedules are worked one by one, each in its
-        own savepoint: a failing one is rolled back, the reason logged on its chatter,
-        and the others go on (unless ``raise_errors``). Returns the invoices created.
-        """
-        today = today or fields.Date.context_today(self)
-        invoices = self.env["account.move"]
-        if len(self) > 1:
-            try:
-                with self.env.cr.savepoint():
-                    invoices = self._invoice_due_periods(today)
-            except Exception as error:
-                if _is_transaction_failure(error):
-                    raise
-                _logger.info("Billing batch failed (%s); retrying schedule by schedule", error)
-                invoices = self.env["account.move"]
-            else:
-                invoices._crm_billing_after_create()
-                return invoices
-        for schedule in self:
-            try:
-                with self.env.cr.savepoint():
-                    invoices |= schedule._invoice_due_periods(today)
-            except Exception as error:
-                if raise_errors or _is_transaction_failure(error):
-                    raise
-                schedule._log_invoicing_failure(error)
-        invoices._crm_billing_after_create()
-        return invoices
-
-    def _invoice_due_periods(self, today):
-        """Create one invoice per due period of these schedules, and the periods that
-        claim them, in batches (one per company). The unique (schedule, start) key
-        refuses a period invoiced twice. Instalment plans of sales orders are invoiced
-        by their order (see ``_invoice_due_instalments``)."""
-        Move = self.env["account.move"]
-        Period = self.env["crm.billing.period"]
-        invoices = Move
-        running = self.filtered(lambda s: s.state == "running")
-        plans = running.filtered(lambda s: s._is_order_instalment_plan())
-        for plan in plans:
-            invoices |= plan.with_company(plan.company_id)._invoice_due_instalments(today)
-        running -= plans
-        Journal = self.env["account.journal"]
-        for company, schedules in running.grouped("company_id").items():
-            schedules = schedules.with_company(company)
-            if not all(schedules.mapped("journal_id")):
-                default_journal = Journal.with_company(company).search(
-                    [*Journal._check_company_domain(company), ("type", "=", "sale")], limit=1
-                )
-                schedules = schedules.with_context(
-                    crm_billing_default_journal=(company.id, default_journal.id)
-                )
-            work = [
-                (schedule, period)
-                for schedule in schedules
-                for period in schedule._due_periods(today)
-            ]
-            for schedule in {schedule for schedule, _period in work}:
-                schedule._check_ready()
-            if not work:
-                continue
-            # the periods first: their unique key refuses a period invoiced twice before
-            # any invoice is made, and each invoice is created with its period, sparing
-            # a write per invoice (each one resyncing the invoice's lines)
-            periods = Period.with_company(company).create(
-                [schedule._prepare_period_vals(period, Move) for schedule, period in work]
-            )
-            vals_list = []
-            for (schedule, period), period_record in zip(work, periods, strict=True):
-                vals = schedule._prepare_invoice_vals(period)
-                vals["billing_period_id"] = period_record.id
-                vals_list.append(vals)
-            new_invoices = Move.with_company(company).create(vals_list)
-            for period_record, invoice in zip(periods, new_invoices, strict=True):
-                period_record.invoice_id = invoice
-            for (schedule, period), invoice in zip(work, new_invoices, strict=True):
-                if schedule.schedule_type == "instalment":
-                    schedule.line_ids.filtered(
-                        lambda line, day=period.date_start: line.date == day
-                    ).sudo().invoice_id = invoice
-            new_invoices.filtered(lambda m: m.billing_schedule_id.auto_post).action_post()
-            invoices |= new_invoices
-        running._check_done()
-        return invoices
-
-    def _prepare_period_vals(self, period, invoice):
-        return {
-            "schedule_id": self.id,
-            "date_start": period.date_start,
-            "date_end": period.date_end,
-            "invoice_date": self._period_invoice_date(period),
-            "factor": float(period.factor),
-            "invoice_id": invoice.id,
-        }
-
-    def _check_done(self):
-        """A schedule whose every period is invoiced is done."""
-        for schedule in self:
-            if schedule.state == "running" and not schedule._next_period():
-                schedule.state = "done"
-
-    def _log_invoicing_failure(self, error):
-        self.ensure_one()
-        reason = error.args[0] if getattr(error, "args", None) else str(error)
-        if isinstance(error, pg_errors.UniqueViolation):
-            reason = _("a period was already invoiced by another run; nothing was invoiced twice")
-        _logger.warning("Billing schedule %s not invoiced: %s", self.name, reason)
-        self.message_post(
-            body=_("Invoicing failed, nothing was created for this run: %s", reason),
-            message_type="notification",
-        )
-
-    # --- Scheduled action ---
-
-    @api.model
-    def _get_due_schedules_domain(self, today):
-        return [("state", "=", "running"), ("next_invoice_date", "<=", today)]
-
-    @api.model
-    def _claim_due_schedules(self, today, limit, exclude_ids=()):
-        """Lock up to ``limit`` due schedules that no other transaction holds and return
-        them; schedules locked by another worker are skipped, not waited for."""
-        domain = self._get_due_schedules_domain(today)
-        if exclude_ids:
-            domain = [*domain, ("id", "not in", list(exclude_ids))]
-        query = self.sudo()._search(domain, order="id", limit=limit)
-        # execute_query flushes what the query reads first: schedules started
-        # earlier in this transaction (a script, a server action) are seen
-        rows = self.env.execute_query(
-            SQL("%s FOR NO KEY UPDATE OF crm_billing_schedule SKIP LOCKED", query.select())
-        )
-        return self.browse(row[0] for row in rows)
-
-    @api.model
-    def _cron_generate_invoices(self, batch_size=None):
-        """Invoice every due period of every running schedule, in committed batches.
-
-        Several workers may run this at once: each claims its own schedules with
-        ``FOR NO KEY UPDATE SKIP LOCKED`` and commits them batch by batch."""
-        batch_size = batch_size or self._CRON_BATCH_SIZE
-        today = fields.Date.context_today(self)
-        Cron = self.env["ir.cron"]
-        failed = set()
-        while True:
-            try:
-                with self.env.cr.savepoint(flush=False):
-                    schedules = self._claim_due_schedules(today, batch_size, failed)
-            except pg_errors.SerializationFailure:
-                # another worker committed these rows after our snapshot was taken:
-                # commit nothing, take a fresh snapshot and claim again
-                Cron._commit_progress(0)
-                continue
-            if not schedules:
-                break
-            self.env.invalidate_all()
-            invoices = schedules._generate_invoices(today)
-            failed.update(
-                schedules.filtered(
-                    lambda s: (
-                        s.state == "running"
-                        and s.next_invoice_date
-                        and s.next_invoice_date <= today
-                    )
-                ).ids
-            )
-            remaining = self.sudo().search_count(self._get_due_schedules_domain(today))
-            _logger.info(
-                "Billing run: %d schedules, %d invoices in this batch",
-                len(schedules),
-                len(invoices),
-            )
-            if (
-                Cron._commit_progress(len(schedules), remaining=max(remaining - len(failed), 0))
-                <= 0
-            ):
-                break
-        return True
-
-    # --- Instalments ---
-    # Instalment plans made from a sales order: the order builds their invoices.
-    #
-    # Every instalment but the last is one of sale's own down payments (a fixed amount,
-    # taxes included, that sale spreads over the order's taxes); the last one is the
-    # order's final invoice, which invoices the order lines and deducts those down
-    # payments. The order's invoiced amounts and invoice status thus stay sale's own,
-    # and after the last instalment the order is fully invoiced, nothing billed twice.
-    # The plan's lines only say when and how much; products, prices and taxes come
-    # from the order.
-
-    def _is_order_instalment_plan(self):
-        self.ensure_one()
-        return self.schedule_type == "instalment" and bool(self.sale_order_id)
-
-    @api.constrains("line_ids", "state", "instalment_total", "sale_order_id", "schedule_type")
-    def _check_instalment_plan(self):
-        """An open plan of an order adds up to its total to the cent, falls due on or
-        after the order date, and is the order's only open plan."""
-        plans = self.filtered(
-            lambda s: s._is_order_instalment_plan() and s.state not in ("done", "cancelled")
-        )
-        others = (
-            self.search(
-                [
-                    ("sale_order_id", "in", plans.sale_order_id.ids),
-                    ("schedule_type", "=", "instalment"),
-                    ("state", "not in", ("done", "cancelled")),
-                ]
-            )
-            if plans
-            else self.browse()
-        )
-        for plan in plans:
-            order = plan.sale_order_id
-            if order.state == "cancel":
-                raise ValidationError(
-                    _("Order %s is cancelled: it cannot be invoiced in instalments.", order.name)
-                )
-            if others.filtered(lambda s, p=plan: s.sale_order_id == p.sale_order_id and s != p):
-                raise ValidationError(
-                    _(
-                        "Order %s already has an instalment plan: cancel it before making another.",
-                        order.name,
-                    )
-                )
-            plan._check_instalment_lines()
-
-    def _check_instalment_lines(self):
-        self.ensure_one()
-        order = self.sale_order_id
-        currency = self.currency_id
-        lines = self.line_ids
-        if not lines:
-            raise ValidationError(_("Instalment plan %s has no instalments.", self.name))
-        order_date = order._crm_billing_order_date()
-        for line in lines:
-            if not line.date:
-                raise ValidationError(_("Every instalment of %s needs a date.", self.name))
-            if line.date < order_date:
-                raise ValidationError(
-                    _(
-                        "Instalment %(line)s falls due on %(date)s, before order %(order)s "
-                        "was placed on %(order_date)s.",
-                        line=line.name,
-                        date=line.date,
-                        order=order.name,
-                        order_date=order_date,
-                    )
-                )
-            if currency.compare_amounts(line.amount, 0.0) <= 0:
-                raise ValidationError(
-                    _(
-                        "Instalment %(line)s of %(plan)s has no amount.",
-                        line=line.name,
-                        plan=self.name,
-                    )
-                )
-        total = sum(lines.mapped("amount"))
-        if currency.compare_amounts(total, self.instalment_total) != 0:
-            raise ValidationError(
-                _(
-                    "The instalments of %(plan)s add up to %(total)s, not to the %(expected)s "
-                    "left to invoice on order %(order)s (taxes included).",
-                    plan=self.name,
-                    total=currency.format(total),
-                    expected=currency.format(self.instalment_total),
-                    order=order.name,
-                )
-            )
-
-    def _invoice_due_instalments(self, today):
-        """Invoice the due instalments of this order plan, oldest first: down payments,
-        then the order's final invoice for the last one."""
-        self.ensure_one()
-        Move = self.env["account.move"]
-        due = self._due_periods(today)
-        if not due:
-            self._check_done()
-            return Move
-        self._check_ready()
-        self._check_instalment_plan()
-        last_day = self._instalment_periods()[-1].date_start
-        invoices = Move
-        for period in due:
-            lines = self.line_ids.filtered(lambda line, d=period.date_start: line.date == d)
-            if period.date_start == last_day:
-                invoice = self._create_final_instalment_invoice(period)
-            else:
-                invoice = self._create_instalment_down_payment(period, lines)
-            invoice_sudo = invoice.sudo()
-            invoice_vals = {
-                "billing_schedule_id": self.id,
-                "invoice_date": self._period_invoice_date(period),
-            }
-            if self.journal_id and invoice_sudo.journal_id != self.journal_id:
-                invoice_vals["journal_id"] = self.journal_id.id
-            invoice_sudo.write(invoice_vals)
-            # periods are the run's own bookkeeping: whoever triggers the run (a sales
-            # rep invoicing a deposit) records them, like sale creates its invoices
-            period_record = (
-                self.env["crm.billing.period"]
-                .sudo()
-                .create(self._prepare_period_vals(period, invoice))
-            )
-            invoice_sudo.billing_period_id = period_record
-            lines.sudo().invoice_id = invoice
-            invoices |= invoice
-        if self.auto_post:
-            invoices.sudo().action_post()
-        self._check_done()
-        return invoices
-
-    def _create_instalment_down_payment(self, period, lines):
-        """One of sale's down payments, for the amount (taxes included) of ``lines``."""
-        order = self.sale_order_id
-        amount = self.currency_id.round(sum(lines.mapped("amount")))
-        if self.currency_id.compare_amounts(amount, order._crm_billing_amount_left()) > 0:
-            raise UserError(
-                _(
-                    "Instalment of %(date)s of %(plan)s (%(amount)s) exceeds what is left to "
-                    "invoice on order %(order)s.",
-                    date=period.date_start,
-                    plan=self.name,
-                    amount=self.currency_id.format(amount),
-                    order=order.name,
-                )
-            )
-        wizard = (
-            self.env["sale.advance.payment.inv"]
-            .with_context(active_model="sale.order", active_ids=order.ids)
-            .create(
-                {
-                    "advance_payment_method": "fixed",
-                    "fixed_amount": amount,
-                    "sale_order_ids": [Command.set(order.ids)],
-                }
-            )
-        )
-        return wizard._create_invoices(order)
-
-    def _create_final_instalment_invoice(self, period):
-        """The order's final invoice: every order line, less the down payments."""
-        order = self.sale_order_id
-        precision = self.env["decimal.precision"].precision_get("Product Unit")
-        waiting = order.order_line.filtered(
-            lambda line: (
-                not line.display_type
-                and not line.is_downpayment
-                and round(line.product_uom_qty - line.qty_invoiced - line.qty_to_invoice, precision)
-                > 0
-            )
-        )
-        if waiting:
-            raise UserError(
-                _(
-                    "The last instalment of %(plan)s waits until order %(order)s can be fully "
-                    "invoiced (not yet delivered: %(products)s).",
-                    plan=self.name,
-                    order=order.name,
-                    products=", ".join(waiting.mapped("product_id.display_name")),
-                )
-            )
-        return order._create_invoices(final=True)

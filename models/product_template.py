@@ -3,7 +3,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .billing_period_math import RULE_TYPE_SELECTION
+from .billing_period_math import RULE_TYPE_SELECTION, is_valid_interval
 
 
 class ProductTemplate(models.Model):
@@ -64,7 +64,7 @@ class ProductTemplate(models.Model):
     @api.constrains("billing_rule_type", "billing_interval")
     def _check_billing_interval(self):
         for template in self:
-            if template.billing_rule_type and template.billing_interval < 1:
+            if template.billing_rule_type and not is_valid_interval(template.billing_interval):
                 raise ValidationError(
                     _("Product %s: invoices recur every 1 period or more.", template.display_name)
                 )

@@ -147,26 +147,6 @@ class SaleOrder(models.Model):
             return schedules
         return schedules.browse()
 
-    def _crm_billing_order_date(self):
-        """The day the order was placed, in the user's time zone."""
-        self.ensure_one()
-        return fields.Date.context_today(self, self.date_order)
-
-    def _crm_billing_amount_left(self):
-        """What is left to invoice on this order, taxes included: its total less every
-        invoice (draft or posted, credit notes deducted) made for it."""
-        self.ensure_one()
-        invoiced = 0.0
-        for move in self.invoice_ids.filtered(lambda m: m.state != "cancel"):
-            amount = move.currency_id._convert(
-                move.amount_total,
-                self.currency_id,
-                self.company_id,
-                move.invoice_date or fields.Date.context_today(self),
-            )
-            invoiced += -amount if move.move_type == "out_refund" else amount
-        return self.currency_id.round(self.amount_total - invoiced)
-
     def _crm_billing_recurring_lines(self):
         """Product lines whose product recurs."""
         return self.order_line.filtered(

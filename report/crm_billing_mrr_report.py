@@ -6,19 +6,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from ..models.billing_period_math import RULE_TYPE_SELECTION
-
-#: SQL for how many times a month one period's amount recurs, per rule type; the
-#: same factors as billing_period_math.MONTHLY_FACTOR
-_MONTHLY_FACTOR_SQL = SQL(
-    """CASE s.rule_type
-        WHEN 'daily' THEN 365.0 / 12
-        WHEN 'weekly' THEN 365.0 / 84
-        WHEN 'monthly' THEN 1.0
-        WHEN 'quarterly' THEN 1.0 / 3
-        WHEN 'yearly' THEN 1.0 / 12
-    END / s.interval"""
-)
+from ..models.billing_period_math import RULE_TYPE_SELECTION, monthly_factor_sql
 
 
 class CrmBillingMrrReport(models.Model):
@@ -146,7 +134,9 @@ class CrmBillingMrrReport(models.Model):
                     ELSE %(company_rate)s / %(schedule_rate)s END)::numeric,
                 company_currency.decimal_places)""",
             subtotal=self._line_subtotal_sql(),
-            factor=_MONTHLY_FACTOR_SQL,
+            factor=monthly_factor_sql(
+                SQL.identifier("s", "rule_type"), SQL.identifier("s", "interval")
+            ),
             company_rate=self._rate_sql(SQL("c.currency_id"), SQL("snapshot.day")),
             schedule_rate=self._rate_sql(SQL("s.currency_id"), SQL("snapshot.day")),
         )

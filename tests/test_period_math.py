@@ -26,6 +26,24 @@ def starts(periods):
     return [p.date_start for p in periods]
 
 
+def walk(date_start, rule, interval, date_end=None, align_calendar=False, prorate=False):
+    """The reference: every period walked from the first one, as the engine once
+    found them (iter_periods from period 0, compared one by one)."""
+    first = pm.calendar_boundary(date_start, rule) if align_calendar else date_start
+    k = 0
+    while True:
+        full_start = pm.shift(first, rule, interval, k)
+        full_end = pm.shift(first, rule, interval, k + 1) - timedelta(days=1)
+        start = max(full_start, date_start)
+        if date_end and start > date_end:
+            return
+        end = date_end if date_end and prorate and date_end < full_end else full_end
+        yield pm.Period(
+            k, start, end, Fraction((end - start).days + 1, (full_end - full_start).days + 1)
+        )
+        k += 1
+
+
 @tagged("post_install", "-at_install")
 class TestPeriodMath(BaseCase):
     """Period arithmetic, on its own: no ORM, no database."""
@@ -179,3 +197,61 @@ class TestPeriodMath(BaseCase):
             self.assertEqual(periods[-1].date_end, end)
             covered = sum((p.date_end - p.date_start).days + 1 for p in periods)
             self.assertEqual(covered, length + 1)
+
+    @SETTINGS
+    @given(
+        start=DATES,
+        rule=RULES,
+        interval=INTERVALS,
+        offset=st.integers(0, 5000),
+        length=st.one_of(st.none(), st.integers(0, 6000)),
+        align=st.booleans(),
+        prorate=st.booleans(),
+    )
+    def test_arithmetic_equals_the_walk(
+        self, start, rule, interval, offset, length, align, prorate
+    ):
+        """Period k found by arithmetic (for the day, for a start, from an index) is
+        the period the walk from the anchor reaches, month ends, calendar alignment,
+        proration and intervals included."""
+        end = start + timedelta(days=length) if length is not None else None
+        kw = {"date_end": end, "align_calendar": align, "prorate": prorate}
+        day = start + timedelta(days=offset)
+        walked = None
+        for period in walk(start, rule, interval, **kw):
+            if period.date_start > day:
+                break
+            walked = period
+        expected = walked if walked and walked.date_end >= day and (not end or day <= end) else None
+        self.assertEqual(pm.period_at(day, start, rule, interval, **kw), expected)
+        if walked:
+            self.assertEqual(
+                pm.index_of_start(walked.date_start, start, rule, interval, **kw), walked.index
+            )
+            following = list(
+                zip(range(3), pm.iter_periods(start, rule, interval, start=walked.index, **kw))
+            )
+            reference = list(
+                zip(
+                    range(3),
+                    (p for p in walk(start, rule, interval, **kw) if p.index >= walked.index),
+                )
+            )
+            self.assertEqual(following, reference)
+        if walked and walked.date_start != day:
+            # a day inside a period is no period's start
+            self.assertIsNone(pm.index_of_start(day, start, rule, interval, **kw))
+
+    def test_arithmetic_month_ends(self):
+        """A few month ends, spelled out: 31 January by month, 29 February by year."""
+        for first, rule, interval, day, expected in [
+            (date(2027, 1, 31), "monthly", 1, date(2027, 3, 30), date(2027, 2, 28)),
+            (date(2027, 1, 31), "monthly", 1, date(2027, 3, 31), date(2027, 3, 31)),
+            (date(2028, 1, 31), "monthly", 1, date(2028, 2, 29), date(2028, 2, 29)),
+            (date(2028, 2, 29), "yearly", 1, date(2031, 2, 27), date(2030, 2, 28)),
+            (date(2028, 2, 29), "yearly", 1, date(2032, 2, 29), date(2032, 2, 29)),
+            (date(2027, 1, 31), "quarterly", 2, date(2027, 7, 30), date(2027, 1, 31)),
+            (date(2017, 1, 1), "daily", 1, date(2027, 1, 1), date(2027, 1, 1)),
+        ]:
+            period = pm.period_at(day, first, rule, interval)
+            self.assertEqual(period.date_start, expected, (first, rule, day))

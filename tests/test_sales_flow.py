@@ -96,7 +96,6 @@ class SalesFlowCommon(AccountTestInvoicingCommon):
     def _run(self, schedules, today):
         """The billing run, as the cron calls it (without its commits)."""
         schedules = schedules.sudo()
-        schedules._lock_for_invoicing()
         return schedules._generate_invoices(today)
 
 

@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import date
+from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
@@ -8,8 +9,9 @@ from psycopg2 import IntegrityError
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
+from ..models import billing_period_math as period_math
 from .common import BillingCommon
 
 
@@ -152,7 +154,7 @@ class TestRecurringInvoicing(BillingCommon):
         bad.line_ids.unlink()  # someone emptied it while it runs
         with (
             freeze_time("2027-02-10"),
-            mute_logger("odoo.addons.crm_billing.models.crm_billing_schedule"),
+            mute_logger("odoo.addons.crm_billing.models.crm_billing_schedule_engine"),
         ):
             invoices = (good | bad | also_good)._generate_invoices()
         self.assertEqual(len(invoices), 4)
@@ -162,6 +164,99 @@ class TestRecurringInvoicing(BillingCommon):
         self.assertFalse(bad.period_ids, "the failing schedule is rolled back whole")
         self.assertIn("has no lines", bad.message_ids[0].body)
         self.assertEqual(bad.state, "running")
+
+    def test_a_bug_is_not_blamed_on_a_schedule(self):
+        """Only what a schedule's data causes becomes a note on its chatter; a
+        programming error (here injected into one schedule's invoice values) reaches
+        the caller, and nothing of the run is kept."""
+        good = self._create_schedule(date_start=date(2027, 1, 1))
+        buggy = self._create_schedule(date_start=date(2027, 1, 1))
+        (good | buggy).action_start()
+        Schedule = type(self.Schedule)
+        prepare = Schedule._prepare_invoice_vals
+
+        def prepare_with_a_bug(schedule, period):
+            if schedule == buggy:
+                return {"partner_id": None}["missing key"]
+            return prepare(schedule, period)
+
+        with (
+            freeze_time("2027-02-10"),
+            patch.object(Schedule, "_prepare_invoice_vals", prepare_with_a_bug),
+            self.assertRaisesRegex(KeyError, "missing key"),
+        ):
+            (good | buggy)._generate_invoices()
+        self.assertFalse(good.invoice_ids)
+        self.assertFalse(buggy.invoice_ids)
+        self.assertNotIn("Invoicing failed", "".join(buggy.message_ids.mapped("body")))
+
+    def test_default_journal_looked_up_once_per_batch(self):
+        """Schedules without a journal of their own invoice through the one Odoo
+        picks for their company and currency, looked up once for the whole batch."""
+        schedules = self._create_schedule(date_start=date(2027, 1, 1))
+        schedules |= self._create_schedule(date_start=date(2027, 1, 1))
+        schedules |= self._create_schedule(date_start=date(2027, 1, 1))
+        schedules.action_start()
+        Schedule = type(self.Schedule)
+        lookup = Schedule._default_journal
+        calls = []
+
+        def counted(model, company, currency):
+            calls.append((company, currency))
+            return lookup(model, company, currency)
+
+        with freeze_time("2027-01-05"), patch.object(Schedule, "_default_journal", counted):
+            invoices = schedules._generate_invoices()
+        self.assertEqual(len(invoices), 3)
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(invoices.journal_id, self.company_data["default_journal_sale"])
+
+    def test_ten_year_old_daily_schedule_costs_as_much_as_a_new_one(self):
+        """Finding the due periods of a schedule takes as many queries whatever its
+        age: a daily schedule started ten years ago (3,650 invoiced periods) is
+        invoiced with exactly the queries of one started yesterday."""
+        today = date(2027, 3, 1)
+        warm = self._create_schedule(rule_type="daily", date_start=today - timedelta(days=1))
+        new = self._create_schedule(rule_type="daily", date_start=today - timedelta(days=1))
+        old = self._create_schedule(rule_type="daily", date_start=date(2017, 3, 1))
+        (warm | new | old).action_start()
+        # the old one was invoiced every day up to two days ago
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            INSERT INTO crm_billing_period
+                (schedule_id, company_id, partner_id, date_start, date_end, invoice_date, factor)
+            SELECT %(id)s, %(company)s, %(partner)s, day, day, day, 1
+              FROM generate_series(%(first)s::date, %(last)s::date, '1 day') AS day
+            """,
+            {
+                "id": old.id,
+                "company": old.company_id.id,
+                "partner": old.partner_id.id,
+                "first": date(2017, 3, 1),
+                "last": today - timedelta(days=2),
+            },
+        )
+        self.env.invalidate_all()
+        old.invalidate_recordset(["next_invoice_date"])
+        self.env.add_to_compute(old._fields["next_invoice_date"], old)
+        self.assertEqual(old.next_invoice_date, today - timedelta(days=1))
+        queries = {}
+        with freeze_time(today):
+            warm._generate_invoices(today)
+            for name, schedule in (("new", new), ("old", old)):
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.env.cr.sql_log_count
+                invoices = schedule._generate_invoices(today)
+                self.env.flush_all()
+                queries[name] = self.env.cr.sql_log_count - before
+                self.assertEqual(
+                    invoices.mapped("invoice_date"), [today - timedelta(days=1), today], name
+                )
+        self.assertEqual(len(old.period_ids), (today - date(2017, 3, 1)).days + 1)
+        self.assertEqual(queries["old"], queries["new"], queries)
+        self.assertEqual(old.next_invoice_date, today + timedelta(days=1))
 
     def test_auto_send_queues_the_invoice_with_its_pdf(self):
         schedule = self._create_schedule(date_start=date(2027, 1, 1), auto_send=True)
@@ -181,6 +276,19 @@ class TestRecurringInvoicing(BillingCommon):
         self.assertEqual(message.attachment_ids.mimetype, "application/pdf")
         self.assertEqual(message.attachment_ids.name, f"{invoice.name.replace('/', '_')}.pdf")
         self.assertFalse(invoice.sending_data)
+
+    def test_monthly_factor_in_sql_is_the_same(self):
+        """The SQL reports bring amounts to a month with the same factors as Python."""
+        for rule in period_math.RULE_TYPES:
+            for interval in (1, 2, 3, 12):
+                factor = period_math.monthly_factor_sql(SQL("%s", rule), SQL("%s", interval))
+                self.env.cr.execute(SQL("SELECT %s", factor))
+                self.assertAlmostEqual(
+                    float(self.env.cr.fetchone()[0]),
+                    float(period_math.monthly_factor(rule, interval)),
+                    places=12,
+                    msg=(rule, interval),
+                )
 
     def test_mrr(self):
         monthly = self._create_schedule(date_start=date(2027, 1, 1))

@@ -162,59 +162,10 @@ class CrmBillingScheduleWizard(models.TransientModel):
 
     def _check_instalments(self, amounts):
         self.ensure_one()
-        order = self.sale_order_id
-        currency = self.currency_id
-        if currency.compare_amounts(self.amount_left, 0.0) <= 0:
-            raise UserError(
-                _("Order %s is already fully invoiced: there is nothing left to plan.", order.name)
-            )
-        if not amounts:
-            raise ValidationError(_("Add at least one instalment."))
-        order_date = order._crm_billing_order_date()
-        for line, amount in amounts.items():
-            if not line.date:
-                raise ValidationError(_("Every instalment needs a date."))
-            if line.date < order_date:
-                raise ValidationError(
-                    _(
-                        "Instalment %(line)s falls due on %(date)s, before order %(order)s "
-                        "was placed on %(order_date)s.",
-                        line=line.name or line.sequence,
-                        date=line.date,
-                        order=order.name,
-                        order_date=order_date,
-                    )
-                )
-            if currency.compare_amounts(amount, 0.0) <= 0:
-                raise ValidationError(
-                    _(
-                        "Instalment %s has no amount: give it a percentage or an amount.",
-                        line.name or line.sequence,
-                    )
-                )
-        total = sum(amounts.values())
-        if currency.compare_amounts(total, self.amount_left) != 0:
-            already = currency.round(self.amount_total - self.amount_left)
-            if currency.compare_amounts(already, 0.0) > 0:
-                raise ValidationError(
-                    _(
-                        "The instalments add up to %(total)s, but only %(left)s is left to "
-                        "invoice on order %(order)s (%(already)s is already invoiced): they "
-                        "must add up to exactly that, 100%% of it.",
-                        total=currency.format(total),
-                        left=currency.format(self.amount_left),
-                        order=order.name,
-                        already=currency.format(already),
-                    )
-                )
-            raise ValidationError(
-                _(
-                    "The instalments add up to %(total)s, not to the order total of %(left)s: "
-                    "they must add up to exactly 100%% of it.",
-                    total=currency.format(total),
-                    left=currency.format(self.amount_left),
-                )
-            )
+        self.sale_order_id._billing_check_instalments(
+            [(line.name or line.sequence, line.date, amount) for line, amount in amounts.items()],
+            self.amount_left,
+        )
 
     def _prepare_instalment_schedule_vals(self, amounts):
         """Values of the instalment plan: its lines only say when and how much, the
@@ -321,7 +272,6 @@ class CrmBillingScheduleWizard(models.TransientModel):
             self
         ):
             # the deposit falls due today: invoice it now, as the run would tonight
-            schedule._lock_for_invoicing()
             invoices = schedule._generate_invoices(raise_errors=True)
             return self._action_show_invoices(schedule, invoices)
         return self._action_open_schedule(schedule)
@@ -347,10 +297,9 @@ class CrmBillingScheduleWizard(models.TransientModel):
         order = self.sale_order_id
         if not self.recurring_line_ids:
             raise ValidationError(_("Choose the order lines to bill on a recurring schedule."))
-        if self.interval < 1:
-            raise ValidationError(_("Invoices recur every 1 period or more."))
-        if self.date_end and self.date_end < self.date_start:
-            raise ValidationError(_("The schedule cannot end before it starts."))
+        self.env["crm.billing.schedule"]._check_recurrence_values(
+            self.interval, self.date_start, self.date_end
+        )
         billed = self._open_recurring_schedules().line_ids.sale_line_id
         for line in self.recurring_line_ids.sudo():
             if line in billed:
