@@ -63,12 +63,15 @@ def convert(markdown, base_level):
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line.startswith("```"):
-            lang = line[3:].strip()
-            out += [f".. code-block:: {lang}" if lang else "::", ""]
+        if line.lstrip().startswith("```"):
+            # a fenced block, also indented inside a list item
+            indent = line[: len(line) - len(line.lstrip())]
+            lang = line.strip()[3:].strip()
+            out += [indent + (f".. code-block:: {lang}" if lang else "::"), ""]
             i += 1
-            while i < len(lines) and not lines[i].startswith("```"):
-                out.append("   " + lines[i] if lines[i] else "")
+            while i < len(lines) and not lines[i].lstrip().startswith("```"):
+                body = lines[i][len(indent) :] if lines[i].startswith(indent) else lines[i]
+                out.append(indent + "   " + body if lines[i].strip() else "")
                 i += 1
             out.append("")
         elif line.startswith("|"):
