@@ -402,6 +402,9 @@ class TestRoles(RolesCommon):
             self.assertEqual(
                 len(charges.search(invoice.action_view_billing_charges()["domain"])), 1
             )
+        # the order's count too
+        order = self.of_my_order.sale_order_id
+        self.assertEqual(order.with_user(self.users["own"]).billing_schedule_count, 1)
         # a schedule's own counts are of what opens
         for role in ("own", "billing_user", "all", "invoicing"):
             user = self.users[role]
@@ -523,6 +526,21 @@ class TestRoles(RolesCommon):
         ):
             with self.assertRaises(AccessError, msg=model):
                 self.env[model].with_user(self.portal).search([])
+        # a draft shows nothing, not even its lines, prices or usage
+        draft = self.theirs.copy({"state": "draft"})
+        self.env["crm.billing.usage"].create(
+            {
+                "line_id": draft.line_ids[1].id,
+                "date": date(2027, 2, 20),
+                "quantity": 3,
+                "reference": "draft",
+            }
+        )
+        self.assertTrue(draft.line_ids.tier_ids)
+        for model, path in SCHEDULE_DATA.items():
+            records = self.env[model].with_user(self.portal).search([])
+            schedules = records if path == "id" else records.sudo().mapped(path)
+            self.assertEqual(schedules.ids, self.theirs.ids, model)
         theirs = self.theirs.with_user(self.portal)
         for method in (
             "action_pause",
