@@ -274,6 +274,8 @@ class TestRoles(RolesCommon):
         )
         with self.assertRaises(AccessError):
             self.statement_theirs.with_user(own).read(["date"])
+        statements = self.env["crm.billing.statement"].with_user(self.users["billing_user"])
+        self.assertEqual(statements.search([]) & self.statements, self.statement_nobodys)
         statements = self.env["crm.billing.statement"].with_user(self.users["other_own"]).search([])
         self.assertEqual(statements & self.statements, self.statements)
         # own ones are worked as usual; what was recorded stays as recorded
@@ -665,6 +667,35 @@ class TestRoles(RolesCommon):
                     "include_zero_balance": True,
                 }
             ).action_print()
+        # his own schedule he closes at the end of its period, and reactivates
+        mine.date_end = date(2027, 12, 31)
+        Close.create(
+            {"schedule_ids": [Command.set(self.mine.ids)], "reason_id": self.reason.id}
+        ).action_close()
+        self.assertEqual(self.mine.close_reason_id, self.reason)
+        mine.action_billing_reactivate()
+        self.assertFalse(self.mine.close_reason_id)
+        # only billing managers delete (draft) schedules
+        draft = self._create_schedule(user_id=rep.id, auto_post=False)
+        with self.assertRaises(AccessError):
+            draft.with_user(rep).unlink()
+        with self.assertRaises(AccessError):
+            draft.with_user(self.users["invoicing"]).unlink()
+        draft.with_user(self.users["billing_manager"]).unlink()
+        # Invoicing users record usage on every schedule
+        usage = (
+            self.env["crm.billing.usage"]
+            .with_user(self.users["invoicing"])
+            .create(
+                {
+                    "line_id": self.theirs.line_ids[1].id,
+                    "date": date(2027, 2, 22),
+                    "quantity": 4,
+                    "reference": "invoicing-1",
+                }
+            )
+        )
+        self.assertEqual(usage.schedule_id, self.theirs)
         # an accountant runs them all
         accountant = self.users["invoicing"]
         wizard = (
