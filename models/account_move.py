@@ -131,10 +131,12 @@ class AccountMove(models.Model):
     # --- Payment collection ---
 
     def _compute_billing_charge_count(self):
-        counts = dict(
-            self.env["crm.billing.charge"]
-            .sudo()
-            ._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"])
+        # the charges the user opens from the button, under his own rules
+        Charge = self.env["crm.billing.charge"]
+        counts = (
+            dict(Charge._read_group([("invoice_id", "in", self.ids)], ["invoice_id"], ["__count"]))
+            if Charge.has_access("read")
+            else {}
         )
         for move in self:
             move.billing_charge_count = counts.get(move, 0)

@@ -256,12 +256,16 @@ class CrmBillingSchedule(models.Model):
             schedule.next_invoice_date = period and schedule._period_invoice_date(period)
 
     def _compute_invoice_count(self):
-        counts = dict(
-            self.env["account.move"]._read_group(
-                [("billing_schedule_id", "in", self.ids)],
-                ["billing_schedule_id"],
-                ["__count"],
+        # the invoices the user opens from the button: none without invoice rights
+        Move = self.env["account.move"]
+        counts = (
+            dict(
+                Move._read_group(
+                    [("billing_schedule_id", "in", self.ids)], ["billing_schedule_id"], ["__count"]
+                )
             )
+            if Move.has_access("read")
+            else {}
         )
         for schedule in self:
             schedule.invoice_count = counts.get(schedule, 0)
@@ -549,6 +553,8 @@ class CrmBillingSchedule(models.Model):
         Runs in the user's transaction: the schedules are locked first, so a cron run
         working on them at the same moment makes this wait, then find nothing left to
         invoice."""
+        # a button every reader sees: invoicing changes the schedule, over RPC too
+        self.check_access("write")
         not_running = self.filtered(lambda s: s.state != "running")
         if not_running:
             raise UserError(

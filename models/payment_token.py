@@ -9,7 +9,9 @@ class PaymentToken(models.Model):
     _inherit = "payment.token"
 
     def get_linked_records_info(self):
-        """Tell whoever deletes this payment method which billing schedules charge it."""
+        """Tell whoever deletes this payment method which billing schedules charge it
+        (a public method: the caller must be able to read the token itself)."""
+        self.check_access("read")
         res = super().get_linked_records_info()
         schedules = (
             self.env["crm.billing.schedule"]
@@ -18,6 +20,10 @@ class PaymentToken(models.Model):
                 [("payment_token_id", "=", self.id), ("state", "not in", ("done", "cancelled"))]
             )
         )
+        if self.partner_id != self.env.user.partner_id:
+            # sales and invoicing users read every token: name them only the
+            # schedules they may open themselves
+            schedules = schedules.with_env(self.env)._filtered_access("read")
         for schedule in schedules:
             res.append(
                 {

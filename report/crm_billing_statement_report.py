@@ -95,6 +95,7 @@ class ReportCrmBillingStatement(models.AbstractModel):
             if not self.env.su:
                 # the customers themselves must be the user's to read
                 partners.check_access("read")
+                self._check_statement_customers(partners)
             if self.env.su or any(
                 user.has_group(group)
                 for group in (
@@ -107,6 +108,34 @@ class ReportCrmBillingStatement(models.AbstractModel):
         elif user._is_portal() and partners.commercial_partner_id == user.commercial_partner_id:
             return
         raise AccessError(_("You are not allowed to read these customer statements."))
+
+    @api.model
+    def _check_statement_customers(self, partners):
+        """A statement lists every invoice of the customer: a salesperson with his
+        own documents only gets those of his customers and of customers without a
+        salesperson, as the record rule on the statements sent says."""
+        user = self.env.user
+        if any(
+            user.has_group(group)
+            for group in (
+                "sales_team.group_sale_salesman_all_leads",
+                "account.group_account_invoice",
+                "account.group_account_readonly",
+                "crm_billing.group_billing_manager",
+            )
+        ):
+            return
+        foreign = partners.sudo().commercial_partner_id.filtered(
+            lambda partner: partner.user_id and partner.user_id != user
+        )
+        if foreign:
+            raise AccessError(
+                _(
+                    "You may only print or send the statements of your own customers "
+                    "(%s has another salesperson).",
+                    foreign[0].display_name,
+                )
+            )
 
     # --- Figures ---
 

@@ -25,3 +25,4 @@ from . import test_charge
 from . import test_charge_concurrency
 from . import test_tour_charge
 from . import test_good_guest
+from . import test_roles
