@@ -1,13 +1,15 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""One collection benchmark worker (see bench/worker.py for how workers run)."""
+"""The payment collection's measurements (see bench/benchlib.py for how workers
+run): charging N posted invoices with the schedules' saved payment methods through
+the collection run, against Odoo's own ``account.payment`` create + ``action_post``
+with the same tokens."""
 # pylint: disable=invalid-commit,print-used
 
 import time
 from datetime import timedelta
 
-import worker
-from worker import Stats, rss_mb, run_cron, today
+from benchlib import QUIET, batch_rss, profile_done, profiled, run_cron, today
 
 
 def _provider(env):
@@ -53,7 +55,7 @@ def cmd_setup(env, tag, size):
             "taxes_id": [Command.set(tax.ids)],
         }
     )
-    quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+    quiet = QUIET
     partners = (
         env["res.partner"]
         .with_context(**quiet)
@@ -158,6 +160,7 @@ def cmd_floor(env, tag):
     Payment = env["account.payment"]
     env.invalidate_all()
     env.cr.commit()
+    profiler = profiled(f"collect_floor_{tag}")
     start = time.monotonic()
     done = 0
     for i in range(0, len(vals_list), batch):
@@ -167,13 +170,16 @@ def cmd_floor(env, tag):
         env.cr.commit()
         env.invalidate_all()
     seconds = time.monotonic() - start
+    profile_done(profiler)
     return {"payments": done, "seconds": seconds, "rate": done / seconds}
 
 
 def cmd_run(env, tag):
     """The collection cron, as the cron runs it."""
     start = time.monotonic()
+    profiler = profiled(f"collect_{tag}")
     run_cron(env, "crm_billing.ir_cron_collect_payments")
+    profile_done(profiler)
     seconds = time.monotonic() - start
     env.cr.execute(
         "SELECT count(*) FROM crm_billing_charge c JOIN res_partner p ON p.id = c.partner_id"
@@ -181,12 +187,12 @@ def cmd_run(env, tag):
         [tag],
     )
     paid = env.cr.fetchone()[0]
-    rss = [round(mb, 1) for _t, mb, processed in Stats.batches if processed]
+    rss = batch_rss()
     return {
         "invoices": paid,
         "seconds": seconds,
         "rate": paid / seconds,
-        "rss_mb": rss or [rss_mb()],
+        "rss_mb": rss,
     }
 
 
@@ -212,15 +218,19 @@ def cmd_check(env, tag):
     }
 
 
+def cmd_compare(env, tag):
+    """The floor, then the run, back to back in this process, then the check."""
+    floor = cmd_floor(env, tag)
+    env.invalidate_all()
+    run = cmd_run(env, tag)
+    return {"floor": floor, "run": run, "check": cmd_check(env, tag)}
+
+
 COMMANDS = {
+    "compare": cmd_compare,
     "info": cmd_info,
     "setup": cmd_setup,
     "floor": cmd_floor,
     "run": cmd_run,
     "check": cmd_check,
 }
-
-
-def main(spec, words):
-    worker.COMMANDS = COMMANDS
-    return worker.main(spec, words)
