@@ -1,122 +1,236 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Benchmark of crm_billing's payment collection against Odoo itself.
+"""The payment collection's measurements (see bench/benchlib.py for how workers
+run): charging N posted invoices with the schedules' saved payment methods through
+the collection run, against Odoo's own ``account.payment`` create + ``action_post``
+with the same tokens."""
+# pylint: disable=invalid-commit,print-used
 
-    python3 bench/collect.py [--sizes 300,3000] [--keep] [--template DB]
-
-Like bench/run.py (whose driver it reuses): a throwaway database with crm_billing
-and payment_demo, its own data, every measurement in its own OS process on a real
-committing cursor. For each size N it makes N posted invoices of running schedules
-whose payment method is a payment_demo token that accepts every charge, and N
-copies of them outside any schedule, then prints:
-
-- the floor: Odoo's own ``account.payment`` create + ``action_post`` with the same
-  tokens (which makes, charges and post-processes one offline transaction per
-  payment), one batched create and one ``action_post`` per batch of the run's size,
-  committed batch by batch;
-- the run: ``_cron_collect_payments()`` as the cron runs it, on the schedules'
-  invoices: each batch claimed, its charges and transactions committed before the
-  provider is called, charged, post-processed by Odoo (payment posted and
-  reconciled with the invoice) and committed;
-- their ratio, and an SQL check: one charge and one transaction per invoice, every
-  invoice paid.
-"""
-# pylint: disable=print-used
-
-import argparse
-import json
-import os
-import subprocess
-import sys
 import time
+from datetime import timedelta
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import run  # noqa: E402  (the invoicing benchmark's driver)
+from benchlib import QUIET, batch_rss, profile_done, profiled, run_cron, today
 
 
-class CollectBench(run.Bench):
-    def worker_cmd(self, *words):
-        return [
-            sys.executable,
-            os.path.abspath(__file__),
-            "--worker",
-            json.dumps({"odoo_bin": self.odoo_bin, "odoo_args": self.odoo_args()}),
-            *map(str, words),
-        ]
-
-    def create_db(self):
-        odoo = [sys.executable, self.odoo_bin, *self.odoo_args(), "--no-http", "--stop-after-init"]
-        if self.args.template:
-            self.call_sql(f'CREATE DATABASE "{self.db}" TEMPLATE "{self.args.template}"')
-            cmd = [*odoo, "-u", "crm_billing", "-i", "payment_demo"]
-        else:
-            cmd = [*odoo, "-i", "crm_billing,payment_demo", "--without-demo=all"]
-        log = os.path.join(self.tmp, "install.log")
-        with open(log, "w") as out:
-            if subprocess.run(
-                [*cmd, "--log-level=warn"], stdout=out, stderr=out, check=False
-            ).returncode:
-                sys.exit(f"installing crm_billing failed, see {log}")
+def _provider(env):
+    company = env.company
+    provider = env["payment.provider"].search(
+        [("code", "=", "demo"), ("company_id", "=", company.id)], limit=1
+    )
+    if provider.state != "test":
+        provider.state = "test"
+    journal = env["account.journal"].search(
+        [*env["account.journal"]._check_company_domain(company), ("type", "=", "bank")], limit=1
+    )
+    if provider.journal_id != journal:
+        provider.journal_id = journal
+    return provider
 
 
-def main_driver(args):
-    bench = CollectBench(args)
-    started = time.monotonic()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"crm_billing collection benchmark — {run.machine()}")
-    print(f"Odoo 19 at {bench.odoo_bin} (configuration {bench.rc}), database {bench.db}")
-    bench.create_db()
-    info = bench.call("info")
-    print(f"PostgreSQL {info['postgres']}, collection batch size {info['batch_size']}")
-    try:
-        print()
-        print(
-            f"{'invoices':>8} {'floor pay/s':>12} {'run inv/s':>10} {'ratio':>6} "
-            f"{'ms/invoice':>10} {'RSS MB first→last':>18}  exactly once"
+def cmd_info(env):
+    env.cr.execute("SHOW server_version")
+    return {
+        "postgres": env.cr.fetchone()[0],
+        "batch_size": env["crm.billing.charge"]._CRON_BATCH_SIZE,
+    }
+
+
+def cmd_setup(env, tag, size):
+    """``size`` running schedules of ``size / 5`` customers, each customer with one
+    demo token that accepts every charge, each schedule with one posted invoice due
+    for its charge today; and a copy of every invoice outside any schedule, for the
+    floor."""
+    from odoo import Command
+
+    size = int(size)
+    provider = _provider(env)
+    company = env.company
+    day = today(env)
+    tax = company.account_sale_tax_id
+    product = env["product.product"].create(
+        {
+            "name": f"Bench {tag}",
+            "type": "service",
+            "list_price": 100.0,
+            "taxes_id": [Command.set(tax.ids)],
+        }
+    )
+    quiet = QUIET
+    partners = (
+        env["res.partner"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "name": f"Bench {tag} customer {i}",
+                    "ref": tag,
+                    "email": f"b.{tag}.{i}@example.com",
+                    "street": f"{i} Benchmark Road",
+                    "city": "Brussels",
+                }
+                for i in range(max(size // 5, 1))
+            ]
         )
-        for size in sizes:
-            tag = f"c{size}"
-            bench.call("setup", tag, size)
-            floor = bench.call("floor", tag)
-            result = bench.call("run", tag)
-            check = bench.call("check", tag)
-            ratio = result["rate"] / floor["rate"]
-            rss = result["rss_mb"]
-            print(
-                f"{size:>8} {floor['rate']:>12.1f} {result['rate']:>10.1f} {ratio:>6.2f} "
-                f"{1000 / result['rate']:>10.2f} {f'{rss[0]:.0f} → {rss[-1]:.0f}':>18}  "
-                f"{check['verdict']}",
-                flush=True,
-            )
-    finally:
-        if args.keep:
-            print(f"kept database {bench.db}")
-        else:
-            bench.drop_db()
-    print(f"\nDone in {time.monotonic() - started:.0f} s")
+    )
+    tokens = env["payment.token"].create(
+        [
+            {
+                "provider_id": provider.id,
+                "payment_method_id": provider.payment_method_ids[:1].id,
+                "partner_id": partner.id,
+                "payment_details": "4242",
+                "provider_ref": f"bench {partner.id}",
+                "demo_simulated_state": "done",
+            }
+            for partner in partners
+        ]
+    )
+    token_of = dict(zip(partners.ids, tokens, strict=True))
+    schedules = (
+        env["crm.billing.schedule"]
+        .with_context(**quiet)
+        .create(
+            [
+                {
+                    "partner_id": partners[i % len(partners)].id,
+                    "rule_type": "monthly",
+                    "date_start": day - timedelta(days=1),
+                    "auto_post": True,
+                    "payment_token_id": token_of[partners[i % len(partners)].id].id,
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": "Bench",
+                                "quantity": 1,
+                                "price_unit": 100.0 + i % 7,
+                                "tax_ids": [Command.set(tax.ids)],
+                            }
+                        )
+                    ],
+                }
+                for i in range(size)
+            ]
+        )
+    )
+    schedules.with_context(**quiet).action_start()
+    Move = env["account.move"].with_context(**quiet)
+    for i in range(0, size, 100):
+        batch = schedules[i : i + 100]
+        vals_list = [s._prepare_invoice_vals(s._due_periods(day)[0]) for s in batch]
+        floor_vals = [{**v, "billing_schedule_id": False, "ref": tag} for v in vals_list]
+        Move.create(vals_list).action_post()
+        Move.create(floor_vals).action_post()
+        env.cr.commit()
+        env.invalidate_all()
+    return {"schedules": len(schedules)}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="300,3000", help="invoices per measurement")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--template", help="copy this database instead of installing")
-    parser.add_argument("--db", help="name of the throwaway database")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args, rest = parser.parse_known_args()
-    if args.worker:
-        spec = json.loads(args.worker)
-        sys.path.insert(0, os.path.dirname(spec["odoo_bin"]))
-        import collect_worker
+def cmd_floor(env, tag):
+    """Odoo's own: one account.payment per invoice copy, with the customer's token,
+    created in one batch and posted with one action_post per batch (which charges
+    each token and post-processes each transaction), committed batch by batch."""
+    env.cr.execute(
+        "SELECT id FROM account_move WHERE ref = %s AND state = 'posted' ORDER BY id", [tag]
+    )
+    invoices = env["account.move"].browse([r[0] for r in env.cr.fetchall()])
+    tokens = {
+        t.partner_id.id: t
+        for t in env["payment.token"].search([("partner_id", "in", invoices.partner_id.ids)])
+    }
+    journal = _provider(env).journal_id
+    method_line = journal.inbound_payment_method_line_ids.filtered(
+        lambda line: line.payment_provider_id.code == "demo"
+    )[:1]
+    vals_list = [
+        {
+            "payment_type": "inbound",
+            "partner_type": "customer",
+            "partner_id": inv.partner_id.id,
+            "amount": inv.amount_residual,
+            "currency_id": inv.currency_id.id,
+            "journal_id": journal.id,
+            "payment_method_line_id": method_line.id,
+            "payment_token_id": tokens[inv.partner_id.id].id,
+            "memo": inv.name,
+        }
+        for inv in invoices
+    ]
+    batch = env["crm.billing.charge"]._CRON_BATCH_SIZE
+    Payment = env["account.payment"]
+    env.invalidate_all()
+    env.cr.commit()
+    profiler = profiled(f"collect_floor_{tag}")
+    start = time.monotonic()
+    done = 0
+    for i in range(0, len(vals_list), batch):
+        payments = Payment.create(vals_list[i : i + batch])
+        payments.action_post()
+        done += len(payments.filtered(lambda p: p.payment_transaction_id.state == "done"))
+        env.cr.commit()
+        env.invalidate_all()
+    seconds = time.monotonic() - start
+    profile_done(profiler)
+    return {"payments": done, "seconds": seconds, "rate": done / seconds}
 
-        collect_worker.main(spec, rest)
-        return
-    if rest:
-        parser.error(f"unknown arguments {rest}")
-    main_driver(args)
+
+def cmd_run(env, tag):
+    """The collection cron, as the cron runs it."""
+    start = time.monotonic()
+    profiler = profiled(f"collect_{tag}")
+    run_cron(env, "crm_billing.ir_cron_collect_payments")
+    profile_done(profiler)
+    seconds = time.monotonic() - start
+    env.cr.execute(
+        "SELECT count(*) FROM crm_billing_charge c JOIN res_partner p ON p.id = c.partner_id"
+        " WHERE p.ref = %s AND c.state = 'done'",
+        [tag],
+    )
+    paid = env.cr.fetchone()[0]
+    rss = batch_rss()
+    return {
+        "invoices": paid,
+        "seconds": seconds,
+        "rate": paid / seconds,
+        "rss_mb": rss,
+    }
 
 
-if __name__ == "__main__":
-    main()
+def cmd_check(env, tag):
+    """One charge and one transaction per invoice of the schedules, all paid."""
+    env.cr.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE m.payment_state IN ('paid', 'in_payment')),
+               (SELECT count(*) FROM crm_billing_charge c WHERE c.invoice_id = ANY(array_agg(m.id))),
+               (SELECT count(*) FROM account_invoice_transaction_rel r
+                 WHERE r.invoice_id = ANY(array_agg(m.id)))
+          FROM account_move m JOIN res_partner p ON p.id = m.partner_id
+         WHERE p.ref = %s AND m.billing_schedule_id IS NOT NULL
+        """,
+        [tag],
+    )
+    invoices, paid, charges, transactions = env.cr.fetchone()
+    ok = invoices == paid == charges == transactions
+    return {
+        "verdict": f"{'OK' if ok else 'FAILED'} ({invoices} invoices, {paid} paid, "
+        f"{charges} charges, {transactions} transactions)"
+    }
+
+
+def cmd_compare(env, tag):
+    """The floor, then the run, back to back in this process, then the check."""
+    floor = cmd_floor(env, tag)
+    env.invalidate_all()
+    run = cmd_run(env, tag)
+    return {"floor": floor, "run": run, "check": cmd_check(env, tag)}
+
+
+COMMANDS = {
+    "compare": cmd_compare,
+    "info": cmd_info,
+    "setup": cmd_setup,
+    "floor": cmd_floor,
+    "run": cmd_run,
+    "check": cmd_check,
+}

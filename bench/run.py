@@ -1,311 +1,344 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Benchmark of crm_billing's invoicing and reminder runs against Odoo itself.
+"""Benchmark of every crm_billing run against its floor, Odoo itself.
 
-    python3 bench/run.py [--quick] [--keep] [--template DB]
+    python3 bench/run.py [--quick] [--only PART,...] [--keep] [--template DB]
 
 Finds Odoo 19 and the Python that runs it with tools/odoo_env.py ($ODOO_RC, else
-~/.odoorc; $ODOO_PYTHON, else an interpreter that imports Odoo), creates a throwaway database on
-the configured PostgreSQL, installs crm_billing into it, creates its own data and
-prints, for 300, 3,000 and 10,000 recurring schedules (one period due each):
+~/.odoorc; $ODOO_PYTHON, else an interpreter that imports Odoo), creates a throwaway
+database on the configured PostgreSQL, installs crm_billing and payment_demo (and
+OCA ``contract`` 19.0, downloaded from PyPI with ``pip download --no-deps``) into it,
+makes its own data, prints every ratio and drops the database. The parts, in order:
 
-- the floor: Odoo's own batched ``account.move.create`` + ``action_post`` of the
-  very same one-line invoices (same partners, product, taxes, journal, dates);
-- one worker running ``_cron_generate_invoices()`` on a real committing cursor,
-  invoices/second, its ratio to the floor, time per invoice and the worker's
-  memory (RSS) batch after batch;
-- two workers (two OS processes) started at the same time on the same schedules:
-  their throughput against one worker's, and an SQL check that every period is
-  invoiced exactly once;
-- auto-send: the run with auto_send on, then account's own sending cron
-  rendering the PDFs and queueing the emails;
-- the reminder run over overdue invoices of many customers, and an SQL check
-  of one reminder per customer;
-- customer statements for ``--statements`` customers (1,000): statements per
-  second for the figures alone and for the whole HTML documents, then the monthly
-  statement cron (one PDF and one email each) over ``--statements-pdf`` of them and
-  its re-run, with an SQL check of one statement per customer and month.
+- ``billing``: the invoicing run against its floor (Odoo's batched
+  ``account.move.create`` of the same invoices, + one ``action_post`` per batch when
+  the schedules post), for draft and for auto-posted invoices, at 300, 3,000 and
+  10,000 schedules (``--quick``: 300 and 3,000), and OCA ``contract``'s run on the
+  same schedules (draft, as contract makes them);
+- ``pair``: two workers against one, over the run's own span;
+- ``age``: daily schedules started ten years ago against ones started today;
+- ``catchup``: schedules 12 periods behind against 12 times as many one behind;
+- ``remind``: the reminder run against Odoo's batched rendering of the same
+  template and one batched ``mail.mail`` create;
+- ``collect``: charging posted invoices with saved payment methods against Odoo's
+  own ``account.payment`` create + ``action_post`` with the same tokens;
+- ``usage``: usage ingestion against Odoo's ``create``, and metered invoices
+  against fixed ones;
+- on request only (``--only``): ``send`` (auto-send and account's sending cron)
+  and ``statements`` (customer statements).
 
-Both sides post: the schedules have ``auto_post`` on, and the floor posts its
-invoices with one batched ``action_post``, batch for batch like the run.
-
-``--only statements`` runs the statement part alone. ``--quick`` measures 300 and
-3,000 schedules only (a CI-sized check); ``--keep``
-keeps the database; ``--template DB`` copies DB (with crm_billing's dependencies
-installed) instead of installing into an empty database. The database is dropped
-at the end unless ``--keep``. Not part of the tests: nothing here runs under
-Odoo's test runner.
+Every measurement runs in its own OS process (bench/benchlib.py) on a real
+committing cursor, timed once the registry is loaded; a floor and its run are
+measured back to back in the same process, so that the machine's load weighs on
+both. ``--keep`` keeps the database; ``--template DB`` copies DB (with
+crm_billing's dependencies installed) instead of installing into an empty one.
+$BENCH_PROFILE=DIR makes the runs write cProfile files into DIR. Not part of the
+tests: nothing here runs under Odoo's test runner.
 """
+# pylint: disable=print-used
 
 import argparse
-import json
+import glob
 import os
 import subprocess
 import sys
-import tempfile
 import time
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
 
-#: schedules per customer, in every data set
-SCHEDULES_PER_CUSTOMER = 5
+from benchlib import Bench, machine, ratio, section  # noqa: E402
+
+PARTS = ("collect", "usage", "billing", "age", "catchup", "pair", "remind")
+EXTRA_PARTS = ("send", "statements")
 
 
-# --- Finding Odoo ---------------------------------------------------------------
-
-
-def find_odoo():
-    """Odoo 19 and the Python that runs it, found by tools/odoo_env.py."""
-    sys.path.insert(0, os.path.join(ROOT, "tools"))
-    import odoo_env
-
+def fetch_contract(python, directory):
+    """OCA contract 19.0 from PyPI (its addon folder), or (None, why not)."""
+    target = os.path.join(directory, "oca")
     try:
-        return odoo_env.find()
-    except odoo_env.OdooNotFound as exc:
-        sys.exit(f"Odoo 19 {exc}")
-
-
-# --- Driver ---------------------------------------------------------------------
-
-
-class Bench:
-    def __init__(self, args):
-        self.args = args
-        odoo = find_odoo()
-        self.rc, self.odoo_bin, self.python = odoo.rc, odoo.bin, odoo.python
-        addons = odoo.addons_path
-        self.tmp = tempfile.mkdtemp(prefix="crm_billing_bench.")
-        os.makedirs(os.path.join(self.tmp, "addons"))
-        os.symlink(ROOT, os.path.join(self.tmp, "addons", "crm_billing"))
-        self.addons_path = f"{self.tmp}/addons,{addons}"
-        self.db = args.db or f"crm_billing_bench_{os.getpid()}"
-
-    def odoo_args(self):
-        return ["-c", self.rc, "--addons-path", self.addons_path, "-d", self.db]
-
-    def worker_cmd(self, *words):
-        return [
-            self.python,
-            os.path.abspath(__file__),
-            "--worker",
-            json.dumps({"odoo_bin": self.odoo_bin, "odoo_args": self.odoo_args()}),
-            *map(str, words),
-        ]
-
-    def start(self, *words):
-        return subprocess.Popen(
-            self.worker_cmd(*words),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+        done = subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "download",
+                "odoo-addon-contract==19.0.*",
+                "--no-deps",
+                "-q",
+                "-d",
+                target,
+            ],
+            capture_output=True,
             text=True,
+            timeout=300,
+            check=False,
         )
-
-    def wait_ready(self, proc):
-        line = proc.stdout.readline()
-        if line.strip() != "ready":
-            proc.wait()
-            sys.exit(f"worker failed to start: {line}")
-
-    def finish(self, proc):
-        out, _err = proc.communicate()
-        if proc.returncode:
-            sys.exit(f"worker failed (exit {proc.returncode})")
-        return json.loads(out.strip().splitlines()[-1])
-
-    def call(self, *words):
-        """Run one worker to the end, timed from its 'go' (after its registry loaded)."""
-        proc = self.start(*words)
-        self.wait_ready(proc)
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        return self.finish(proc)
-
-    def parallel(self, n, *words):
-        procs = [self.start(*words) for _i in range(n)]
-        for proc in procs:
-            self.wait_ready(proc)
-        for proc in procs:
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        return [self.finish(proc) for proc in procs]
-
-    # --- database ---
-
-    def create_db(self):
-        odoo = [self.python, self.odoo_bin, *self.odoo_args(), "--no-http", "--stop-after-init"]
-        if self.args.template:
-            self.call_sql(f'CREATE DATABASE "{self.db}" TEMPLATE "{self.args.template}"')
-            cmd = [*odoo, "-u", "crm_billing"]
-        else:
-            cmd = [*odoo, "-i", "crm_billing", "--without-demo=all"]
-        log = os.path.join(self.tmp, "install.log")
-        with open(log, "w") as out:
-            if subprocess.run(
-                [*cmd, "--log-level=warn"], stdout=out, stderr=out, check=False
-            ).returncode:
-                sys.exit(f"installing crm_billing failed, see {log}")
-
-    def drop_db(self):
-        self.call_sql(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
-
-    def call_sql(self, sql, db="postgres"):
-        cmd = self.worker_cmd("sql", db, sql)
-        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, str(error)
+    wheels = glob.glob(os.path.join(target, "odoo_addon_contract-*.whl"))
+    if done.returncode or not wheels:
+        return None, (done.stderr or done.stdout).strip().splitlines()[-1:] or "no wheel"
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        wheel.extractall(os.path.join(target, "x"))
+    path = os.path.join(target, "x", "odoo", "addons", "contract")
+    return (path, os.path.basename(wheels[0])) if os.path.isdir(path) else (None, "no addon")
 
 
-def machine():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(
-                line.split(":", 1)[1].strip() for line in info if line.startswith("model name")
-            )
-    except (OSError, StopIteration):
-        pass
-    with open("/proc/meminfo") as info:
-        mem_kb = int(next(line.split()[1] for line in info if line.startswith("MemTotal")))
-    return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 2**20:.0f} GB RAM"
+# --- Parts ----------------------------------------------------------------------------
 
 
-def statements_driver(bench, args):
-    """Customer statements for ``--statements`` customers: the figures alone, the
-    whole HTML documents, and the monthly run (PDF + email each) over
-    ``--statements-pdf`` of them."""
-    size = args.statements
-    tag = f"st{size}"
-    setup = bench.call("statements_setup", tag, size)
+def billing(bench, args, sizes, contract, results):
+    section("Billing run against its floor (one worker)")
     print(
-        f"Statements: {setup['customers']} customers, {setup['invoices']} invoices, "
-        f"{setup['payments']} payments (activity statement of last month)"
+        "floor = one batched account.move.create (+ one action_post when posting) per "
+        "batch of 100 of the same invoices, committed batch by batch"
     )
-    figures = bench.call("statements_render", tag, "figures", 100)
+    header = (
+        f"{'mode':>6} {'schedules':>9} {'floor inv/s':>12} {'run inv/s':>10} {'ratio':>6} "
+        f"{'ms/inv':>7} {'RSS MB first→last':>18}"
+    )
+    if contract:
+        header += f" {'OCA inv/s':>10} {'run/OCA':>8}"
+    print(header + "  exactly once")
+    for size in sizes:
+        for mode, post in (("draft", 0), ("posted", 1)):
+            tag = f"{mode[0]}{size}"
+            bench.call("worker", "setup", tag, size, post)
+            with_contract = contract and not post
+            if with_contract:
+                bench.call("worker", "contract_setup", tag)
+            r = bench.call("worker", "compare", tag, int(bool(with_contract)))
+            results[(mode, size)] = r
+            rss = r["run"]["rss_mb"]
+            line = (
+                f"{mode:>6} {size:>9} {r['floor']['rate']:>12.1f} {r['run']['rate']:>10.1f} "
+                f"{ratio(r['run']['rate'], r['floor']['rate']):>6.2f} "
+                f"{1000 / r['run']['rate']:>7.2f} {f'{rss[0]:.0f} → {rss[-1]:.0f}':>18}"
+            )
+            if contract:
+                if with_contract:
+                    oca = r["contract"]
+                    line += f" {oca['rate']:>10.1f} {ratio(r['run']['rate'], oca['rate']):>8.2f}"
+                else:
+                    line += f" {'':>10} {'':>8}"
+            print(f"{line}  {r['check']['verdict']}", flush=True)
+
+
+def pair(bench, args, size, results):
+    section(f"Two workers against one ({size} schedules, posted)")
+    tag = f"w{size}"
+    bench.call("worker", "setup", tag, size, 1)
+    runs = bench.parallel(2, "worker", "run", tag)
+    check = bench.call("worker", "check", tag)
+    span = max(r["end"] for r in runs) - min(r["start"] for r in runs)
+    invoices = sum(r["invoices"] for r in runs)
+    one = results[("posted", size)]["run"]["rate"]
+    rate = invoices / span
     print(
-        f"  figures (_get_statements, 100 customers a call): {figures['rate']:.1f} statements/s "
-        f"({figures['lines']} lines in {figures['seconds']:.1f} s)",
+        f"two workers: {rate:.1f} invoices/s over the run's span "
+        f"({' + '.join(str(r['invoices']) for r in runs)} invoices in {span:.1f} s) = "
+        f"{ratio(rate, one):.2f}× one worker ({one:.1f}/s); {check['verdict']}",
         flush=True,
     )
-    html = bench.call("statements_render", tag, "html", 100)
-    print(
-        f"  HTML documents (report, 100 a call): {html['rate']:.1f} statements/s "
-        f"({html['seconds']:.1f} s, RSS {html['rss_mb']:.0f} MB)",
-        flush=True,
-    )
-    if args.statements_pdf:
-        pdf_tag = tag if args.statements_pdf == size else f"sp{args.statements_pdf}"
-        if pdf_tag != tag:
-            bench.call("statements_setup", pdf_tag, args.statements_pdf)
-            # only the PDF set is opted in
-            bench.call_sql(
-                f"UPDATE res_partner SET billing_statement_monthly = NULL WHERE ref = '{tag}'",
-                db=bench.db,
-            )
-        monthly = bench.call("statements_monthly", pdf_tag)
-        rss = monthly["rss_mb"]
+
+
+def age(bench, args, size):
+    section(f"Flat in age: {size} daily schedules, one period due each (draft)")
+    rates = {}
+    for label, days in (("started today", 0), ("started 10 years ago", 3650)):
+        tag = f"a{days}"
+        bench.call("worker", "age_setup", tag, size, days)
+        run = bench.call("worker", "run", tag)
+        check = bench.call("worker", "check", tag)
+        rates[days] = run["rate"]
         print(
-            f"  monthly run (PDF + email each, {monthly['customers']} customers): "
-            f"{monthly['rate']:.2f} statements/s ({monthly['seconds']:.0f} s, "
-            f"{monthly['pdf_calls']} wkhtmltopdf calls"
-            f"{'' if monthly['patched_qt'] else ', unpatched Qt'}; RSS {rss[0]:.0f} → "
-            f"{rss[-1]:.0f} MB); re-run {monthly['rerun_seconds']:.1f} s; {monthly['verdict']}",
+            f"{label:>21}: {1000 / run['rate']:.1f} ms/invoice ({run['invoices']} invoices); "
+            f"{check['verdict']}",
             flush=True,
         )
+    print(f"ten years old / today: {ratio(rates[0], rates[3650]):.2f}× the time per invoice")
+
+
+def catchup(bench, args, behind_schedules, behind):
+    one_schedules = behind_schedules * behind
+    section(
+        f"Catch-up: {behind_schedules} schedules {behind} periods behind against "
+        f"{one_schedules} one period behind (monthly, draft)"
+    )
+    rates = {}
+    for schedules, periods in ((behind_schedules, behind), (one_schedules, 1)):
+        tag = f"c{schedules}x{periods}"
+        bench.call("worker", "catchup_setup", tag, schedules, periods)
+        run = bench.call("worker", "run", tag)
+        check = bench.call("worker", "check", tag, periods)
+        rates[periods] = run["rate"]
+        rss = run["rss_mb"]
+        print(
+            f"{schedules:>6} × {periods:>2} behind: {run['rate']:.1f} invoices/s "
+            f"({run['invoices']} invoices, {run['batches']} batches of 100 schedules, "
+            f"≤ {100 * periods} invoices each; RSS {rss[0]:.0f} → {rss[-1]:.0f} MB); "
+            f"{check['verdict']}",
+            flush=True,
+        )
+    print(f"per-invoice rate, behind / one behind: {ratio(rates[behind], rates[1]):.2f}")
+
+
+def remind(bench, args, tag):
+    section("Reminder run against its floor")
+    rem = bench.call("worker", "remind", tag)
+    print(
+        f"{rem['invoices']} overdue invoices of {rem['customers']} customers: the run "
+        f"{rem['reminders']} reminders in {rem['seconds']:.1f} s = {rem['rate']:.1f}/s; floor "
+        f"(template rendered for all at once + one mail.mail create) {rem['floor_rate']:.1f}/s; "
+        f"ratio {ratio(rem['rate'], rem['floor_rate']):.2f}; {rem['verdict']}",
+        flush=True,
+    )
+
+
+def collect(bench, args, sizes):
+    section("Payment collection against its floor (payment_demo tokens)")
+    print(
+        "floor = Odoo's account.payment create + action_post with the same tokens, per "
+        "batch of 50; run = the collection cron (charges, payments posted and reconciled)"
+    )
+    print(
+        f"{'invoices':>8} {'floor pay/s':>12} {'run inv/s':>10} {'ratio':>6} "
+        f"{'ms/invoice':>10} {'RSS MB first→last':>18}  exactly once"
+    )
+    for size in sizes:
+        tag = f"k{size}"
+        bench.call("collect", "setup", tag, size)
+        r = bench.call("collect", "compare", tag)
+        rss = r["run"]["rss_mb"]
+        print(
+            f"{size:>8} {r['floor']['rate']:>12.1f} {r['run']['rate']:>10.1f} "
+            f"{ratio(r['run']['rate'], r['floor']['rate']):>6.2f} "
+            f"{1000 / r['run']['rate']:>10.2f} {f'{rss[0]:.0f} → {rss[-1]:.0f}':>18}  "
+            f"{r['check']['verdict']}",
+            flush=True,
+        )
+
+
+def usage(bench, args, records, schedules):
+    section(f"Usage: {records} records over {schedules} metered schedules")
+    bench.call("usage", "usage_setup", schedules)
+    port = bench.start_server()
+    try:
+        ing = bench.call("usage", "usage_ingest", records, 1000, port)
+    finally:
+        bench.stop_server()
+    print(
+        f"ingestion in batches of {ing['batch']}: floor (Odoo's create) {ing['floor_rps']:.0f} "
+        f"rec/s; crm_billing create {ing['orm_rps']:.0f} rec/s "
+        f"(ratio {ratio(ing['orm_rps'], ing['floor_rps']):.2f}); JSON-2 RPC "
+        f"{ing['rpc_rps']:.0f} rec/s (ratio {ratio(ing['rpc_rps'], ing['floor_rps']):.2f}); "
+        f"{ing['stored']} records stored",
+        flush=True,
+    )
+    inv = bench.call("usage", "usage_invoice", "rpc")
+    print(
+        f"invoicing: {inv['invoices'][0]} metered invoices ({inv['usage_per_schedule']} usage "
+        f"records each) {inv['metered_ms']:.1f} ms/invoice; {inv['invoices'][1]} fixed "
+        f"{inv['fixed_ms']:.1f} ms/invoice; ratio {inv['ratio']:.2f} (target ≤ 1.3); usage "
+        f"invoiced {inv['usage_invoiced']}/{inv['usage']}",
+        flush=True,
+    )
+
+
+def send(bench, args):
+    section("Auto-send on 100 schedules")
+    tag = "m100"
+    bench.call("worker", "setup", tag, 100, 1, 1)
+    run = bench.call("worker", "run", tag)
+    check = bench.call("worker", "check", tag)
+    out = bench.call("worker", "send", tag)
+    print(f"the run {run['rate']:.1f} invoices/s (queued for sending); {check['verdict']}")
+    print(
+        f"account's sending cron: {out['rate']:.1f} invoices/s, {out['sent']} PDFs in "
+        f"{out['pdf_calls']} wkhtmltopdf calls"
+        f"{'' if out['patched_qt'] else ' (unpatched Qt: one document per call)'}, "
+        f"{out['mails']} emails as mail.mail by state: {out['mail_states']}",
+        flush=True,
+    )
+
+
+def statements(bench, args):
+    section(f"Customer statements ({args.statements} customers)")
+    size = args.statements
+    tag = f"st{size}"
+    setup = bench.call("worker", "statements_setup", tag, size)
+    print(
+        f"{setup['customers']} customers, {setup['invoices']} invoices, "
+        f"{setup['payments']} payments (activity statement of last month)"
+    )
+    for kind in ("figures", "html"):
+        r = bench.call("worker", "statements_render", tag, kind, 100)
+        print(
+            f"  {kind}, 100 customers a call: {r['rate']:.1f} statements/s ({r['seconds']:.1f} s)"
+        )
+    monthly = bench.call("worker", "statements_monthly", tag)
+    print(
+        f"  monthly run (PDF + email each): {monthly['rate']:.2f} statements/s "
+        f"({monthly['seconds']:.0f} s, {monthly['pdf_calls']} wkhtmltopdf calls); re-run "
+        f"{monthly['rerun_seconds']:.1f} s; {monthly['verdict']}",
+        flush=True,
+    )
+
+
+# --- Driver ---------------------------------------------------------------------------
 
 
 def main_driver(args):
-    bench = Bench(args)
-    if args.only == "statements":
-        started = time.monotonic()
-        print(f"crm_billing benchmark (statements) — {machine()}")
-        bench.create_db()
-        try:
-            statements_driver(bench, args)
-        finally:
-            if args.keep:
-                print(f"kept database {bench.db}")
-            else:
-                bench.drop_db()
-        print(f"\nDone in {time.monotonic() - started:.0f} s")
-        return
     started = time.monotonic()
-    sizes = [300, 3000] if args.quick else [300, 3000, 10000]
-    pair_size = 3000
-    print(f"crm_billing benchmark — {machine()}")
+    parts = args.only.split(",") if args.only else list(PARTS)
+    unknown = set(parts) - set(PARTS) - set(EXTRA_PARTS)
+    if unknown:
+        sys.exit(f"unknown parts {sorted(unknown)}; choose among {PARTS + EXTRA_PARTS}")
+    if ("pair" in parts or "remind" in parts) and "billing" not in parts:
+        parts.append("billing")
+    quick = args.quick
+    sizes = [300, 3000] if quick else [300, 3000, 10000]
+    if args.sizes:
+        sizes = [int(n) for n in args.sizes.split(",")]
+    age_size = args.age or (100 if quick else 300)
+    behind = args.catchup or (100 if quick else 1000)
+    bench = Bench(args, modules=["crm_billing", "payment_demo"])
+    contract, contract_note = None, "not asked for"
+    if "billing" in parts and not args.no_contract:
+        contract, contract_note = fetch_contract(bench.python, bench.tmp)
+        if contract:
+            bench.add_addon(contract, "contract")
+    print(f"crm_billing benchmark{' (--quick)' if quick else ''} — {machine()}")
     print(f"Odoo 19 at {bench.odoo_bin} (configuration {bench.rc}), database {bench.db}")
     print(
-        "Both sides post: schedules have auto_post on; the floor is one batched "
-        "account.move.create + one action_post per batch of the same invoices."
+        f"OCA contract: {contract_note if contract else f'not measured ({contract_note})'}; "
+        f"parts: {', '.join(parts)}"
     )
     bench.create_db()
-    versions = bench.call("info")
-    print(f"PostgreSQL {versions['postgres']}, batch size {versions['batch_size']}")
+    info = bench.call("worker", "info")
+    print(f"PostgreSQL {info['postgres']}, billing batch size {info['batch_size']}", flush=True)
     results = {}
     try:
-        print()
-        print(
-            f"{'schedules':>9} {'floor inv/s':>12} {'run inv/s':>10} {'ratio':>6} "
-            f"{'ms/invoice':>10} {'RSS MB first→last batch (max)':>30}  exactly once"
-        )
-        for size in sizes:
-            tag = f"s{size}"
-            bench.call("setup", tag, size, 0)
-            floor = bench.call("floor", tag)
-            run = bench.call("run", tag)
-            check = bench.call("check", tag)
-            results[size] = (floor, run, check)
-            ratio = run["rate"] / floor["rate"]
-            rss = run["rss_mb"]
-            print(
-                f"{size:>9} {floor['rate']:>12.1f} {run['rate']:>10.1f} {ratio:>6.2f} "
-                f"{1000 / run['rate']:>10.2f} "
-                f"{f'{rss[0]:.0f} → {rss[-1]:.0f} ({max(rss):.0f})':>30}  {check['verdict']}",
-                flush=True,
-            )
-        one = results[pair_size][1]
-        print()
-        tag = f"p{pair_size}"
-        bench.call("setup", tag, pair_size, 0)
-        pair = bench.parallel(2, "run", tag)
-        check = bench.call("check", tag)
-        start = min(r["start"] for r in pair)
-        end = max(r["end"] for r in pair)
-        invoices = sum(r["invoices"] for r in pair)
-        rate = invoices / (end - start)
-        print(
-            f"Two workers on {pair_size} schedules: {rate:.1f} invoices/s "
-            f"({' + '.join(str(r['invoices']) for r in pair)} invoices) = "
-            f"{rate / one['rate']:.2f}× one worker ({one['rate']:.1f}/s); {check['verdict']}",
-            flush=True,
-        )
-        print()
-        send_size = 100
-        tag = f"m{send_size}"
-        bench.call("setup", tag, send_size, 1)
-        run = bench.call("run", tag)
-        check = bench.call("check", tag)
-        send = bench.call("send", tag)
-        print(
-            f"Auto-send on {send_size} schedules: the run {run['rate']:.1f} invoices/s "
-            f"(queued for sending); {check['verdict']}"
-        )
-        print(
-            f"  account's sending cron: {send['rate']:.1f} invoices/s, {send['sent']} PDFs in "
-            f"{send['pdf_calls']} wkhtmltopdf calls"
-            f"{'' if send['patched_qt'] else ' (unpatched Qt: one document per call)'}, "
-            f"{send['mails']} emails as mail.mail by state: {send['mail_states']}",
-            flush=True,
-        )
-        print()
-        reminder_customers = 600 if args.quick else 2000
-        rem = bench.call("remind", f"s{sizes[-1]}")
-        print(
-            f"Reminder run: {rem['invoices']} overdue invoices of {rem['customers']} customers: "
-            f"{rem['reminders']} reminders in {rem['seconds']:.1f} s = {rem['rate']:.1f} reminders/s "
-            f"({rem['invoices'] / rem['seconds']:.1f} invoices/s); {rem['verdict']}"
-        )
-        assert rem["customers"] == reminder_customers, rem
-        print()
-        statements_driver(bench, args)
+        if "collect" in parts:
+            collect(bench, args, [int(n) for n in args.collect.split(",")])
+        if "usage" in parts:
+            usage(bench, args, 20000 if quick else 100000, 20 if quick else 100)
+        if "billing" in parts:
+            billing(bench, args, sizes, contract, results)
+        if "age" in parts:
+            age(bench, args, age_size)
+        if "catchup" in parts:
+            catchup(bench, args, behind, 12)
+        if "pair" in parts:
+            pair(bench, args, sizes[-1], results)
+        if "remind" in parts:
+            remind(bench, args, f"p{sizes[-1]}")
+        if "send" in parts:
+            send(bench, args)
+        if "statements" in parts:
+            statements(bench, args)
     finally:
         if args.keep:
             print(f"kept database {bench.db}")
@@ -314,44 +347,24 @@ def main_driver(args):
     print(f"\nDone in {time.monotonic() - started:.0f} s")
 
 
-# --- Workers (each one its own OS process, registry and cursor) -----------------
-
-
-def worker(spec, words):
-    sys.path.insert(0, HERE)
-    import worker as impl
-
-    return impl.main(spec, words)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="300 and 3,000 schedules only")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under 10 minutes")
+    parser.add_argument("--only", help=f"comma-separated parts of {PARTS + EXTRA_PARTS}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--template", help="copy this database instead of installing")
     parser.add_argument("--db", help="name of the throwaway database")
     parser.add_argument(
-        "--only", choices=["statements"], help="run only this part of the benchmark"
+        "--collect", default="300,3000", help="invoices of the collection part, comma-separated"
     )
+    parser.add_argument("--sizes", help="schedules of the billing part, comma-separated")
+    parser.add_argument("--age", type=int, help="schedules of each age in the age part")
+    parser.add_argument("--catchup", type=int, help="schedules 12 periods behind")
+    parser.add_argument("--no-contract", action="store_true", help="skip OCA contract")
     parser.add_argument(
-        "--statements", type=int, default=1000, help="customers of the statement benchmark"
+        "--statements", type=int, default=1000, help="customers of the statement part"
     )
-    parser.add_argument(
-        "--statements-pdf",
-        type=int,
-        default=1000,
-        help="customers of the monthly statement run (PDF + email each); 0 to skip",
-    )
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args, rest = parser.parse_known_args()
-    if args.worker:
-        spec = json.loads(args.worker)
-        sys.path.insert(0, os.path.dirname(spec["odoo_bin"]))
-        worker(spec, rest)
-        return
-    if rest:
-        parser.error(f"unknown arguments {rest}")
-    main_driver(args)
+    main_driver(parser.parse_args())
 
 
 if __name__ == "__main__":

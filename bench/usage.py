@@ -1,123 +1,31 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Benchmark of usage ingestion and metered invoicing against Odoo itself.
+"""Usage ingestion and metered invoicing (see bench/benchlib.py for how workers run).
 
-    python3 bench/usage.py [--records 100000] [--batch 1000] [--schedules 100]
-                           [--template DB] [--keep]
-
-Finds Odoo 19 like bench/run.py, creates a throwaway database (a copy of
-``--template``, else a fresh install of crm_billing), starts an Odoo server on it
-and prints:
-
-- ingestion of ``--records`` usage records spread over ``--schedules`` metered
-  schedules, in batches of ``--batch``, each batch committed:
-  the floor, Odoo's own ORM ``create`` of the same rows already resolved
-  (``models.Model.create``: no line resolution nor duplicate check); with
-  ``--with-orm``, crm_billing's ``create`` in the same process; and the same rows sent to the running server, one
-  JSON-2 ``/json/2/crm.billing.usage/create`` call per batch, as an integration
-  would: records/second and the ratio of each to the floor;
-- the invoicing run on the same database: ``--schedules`` metered schedules with
-  ``records / schedules`` usage records each in their due period, against as many
-  fixed-quantity schedules, both invoiced by the run's engine
-  (``_generate_invoices``) in committed batches of the cron's batch size: time
-  per invoice and the ratio metered / fixed (target 1.3 at most).
-
-Benchmark code, not addon code: it commits.
+- ingestion of usage records in committed batches: the floor is Odoo's own ORM
+  ``create`` of the same rows already resolved (``models.Model.create``: no line
+  resolution nor duplicate check); against it crm_billing's ``create`` in the same
+  process, and the same rows sent to a running server, one JSON-2
+  ``/json/2/crm.billing.usage/create`` call per batch, as an integration would;
+- the invoicing run's engine (``_generate_invoices``) in committed batches of the
+  cron's size on metered schedules (graduated tiers, an allowance) with their
+  usage, against as many fixed-quantity schedules, back to back in one process:
+  time per invoice and the ratio metered / fixed (target 1.3 at most).
 """
 # pylint: disable=invalid-commit,print-used
 
-import argparse
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 from datetime import date, datetime, timedelta
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
+from benchlib import profile_done, profiled
 
-from run import find_odoo, machine  # noqa: E402
+SETS = ("floor", "orm", "rpc", "fixed")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--schedules", type=int, default=100)
-    parser.add_argument(
-        "--with-orm", action="store_true", help="also time crm_billing's create in-process"
-    )
-    parser.add_argument("--template", help="copy this database instead of installing")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    args = parser.parse_args()
-
-    odoo = find_odoo()
-    rc, odoo_bin, addons = odoo.rc, odoo.bin, odoo.addons_path
-    tmp = tempfile.mkdtemp(prefix="crm_billing_usage_bench.")
-    os.makedirs(os.path.join(tmp, "addons"))
-    os.symlink(ROOT, os.path.join(tmp, "addons", "crm_billing"))
-    addons_path = f"{tmp}/addons,{addons}"
-    db = f"crm_billing_usage_bench_{os.getpid()}"
-    odoo_args = ["-c", rc, "--addons-path", addons_path, "-d", db, f"--data-dir={tmp}/data"]
-    sys.path.insert(0, os.path.dirname(odoo_bin))
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config([*odoo_args, "--no-http", "--max-cron-threads=0"])
-    print(f"crm_billing usage benchmark — {machine()}")
-    print(f"Odoo 19 at {odoo_bin}, database {db}")
-
-    def sql(statement):
-        with odoo.sql_db.db_connect("postgres").cursor() as cr:
-            cr._cnx.autocommit = True
-            cr.execute(statement)
-
-    odoo_cmd = [odoo.python, odoo_bin, *odoo_args, "--log-level=warn"]
-    if args.template:
-        sql(f'CREATE DATABASE "{db}" TEMPLATE "{args.template}"')
-        install = [*odoo_cmd, "--no-http", "--stop-after-init", "-u", "crm_billing"]
-    else:
-        install = [
-            *odoo_cmd,
-            "--no-http",
-            "--stop-after-init",
-            "-i",
-            "crm_billing",
-            "--without-demo=all",
-        ]
-    with open(os.path.join(tmp, "install.log"), "w") as log:
-        if subprocess.run(install, stdout=log, stderr=log, check=False).returncode:
-            sys.exit(f"installing crm_billing failed, see {tmp}/install.log")
-    port = 18990 + os.getpid() % 500
-    server = subprocess.Popen(
-        [
-            *odoo_cmd,
-            f"--http-port={port}",
-            "--workers=0",
-            "--max-cron-threads=0",
-            f"--db-filter=^{db}$",
-        ],
-        stdout=open(os.path.join(tmp, "server.log"), "w"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        registry = Registry(db)
-        report = run(registry, args, port)
-    finally:
-        server.terminate()
-        server.wait()
-        if not args.keep:
-            registry = None
-            sql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    print(json.dumps(report))
-
-
-def setup(env, args):
+def _setup(env, schedules_count):
     """Metered schedules in three sets (floor, in-process, RPC), fixed ones, a user
     with an API key; every schedule postpaid monthly with last month due."""
     from odoo import Command
@@ -135,7 +43,7 @@ def setup(env, args):
     partners = env["res.partner"].create(
         [
             {"name": f"Bench usage customer {i}", "street": "1 Road", "city": "Cork"}
-            for i in range(args.schedules)
+            for i in range(schedules_count)
         ]
     )
     tax = env["account.tax"].search(
@@ -174,9 +82,8 @@ def setup(env, args):
         records.action_start()
         return records
 
-    names = ("floor", "orm", "rpc") if args.with_orm else ("floor", "rpc")
-    sets = {name: schedules(True) for name in names}
-    fixed = schedules(False)
+    sets = {name: schedules(True) for name in SETS[:3]}
+    sets["fixed"] = schedules(False)
     user = env["res.users"].create(
         {
             "name": "Bench meter",
@@ -197,7 +104,7 @@ def setup(env, args):
         .sudo()
         ._generate(scope="rpc", name="bench", expiration_date=datetime.now() + timedelta(days=1))
     )
-    return start, product, sets, fixed, key
+    return start, product, sets, key
 
 
 def rows_for(schedules, product, start, records, tag):
@@ -216,7 +123,45 @@ def rows_for(schedules, product, start, records, tag):
     ]
 
 
-def timed_batches(cr, rows, size, create):
+def _state(env):
+    param = env["ir.config_parameter"].sudo().get_param("crm_billing.bench_usage")
+    return json.loads(param)
+
+
+def cmd_usage_setup(env, schedules_count):
+    """Metered schedules in three sets (floor, orm, rpc), fixed ones, a user with an
+    API key; every schedule postpaid monthly with last month due."""
+    start, product, sets, key = _setup(env, int(schedules_count))
+    state = {
+        "start": start.isoformat(),
+        "product": product.id,
+        "sets": {name: records.ids for name, records in sets.items()},
+        "key": key,
+    }
+    env["ir.config_parameter"].sudo().set_param("crm_billing.bench_usage", json.dumps(state))
+    return {"schedules": {name: len(ids) for name, ids in state["sets"].items()}}
+
+
+def _rows(env, name, records):
+    state = _state(env)
+    schedules = env["crm.billing.schedule"].browse(state["sets"][name])
+    start = date.fromisoformat(state["start"])
+    per = int(records) // len(schedules)
+    return [
+        {
+            "schedule_id": schedule.id,
+            "line_id": schedule.line_ids.id,
+            "product_id": state["product"],
+            "date": (start + timedelta(days=i % 28)).isoformat(),
+            "quantity": 1.0 + i % 7,
+            "reference": f"{name}-{schedule.id}-{i}",
+        }
+        for schedule in schedules
+        for i in range(per)
+    ]
+
+
+def _timed_batches(cr, rows, size, create):
     started = time.monotonic()
     for offset in range(0, len(rows), size):
         create(rows[offset : offset + size])
@@ -224,120 +169,105 @@ def timed_batches(cr, rows, size, create):
     return time.monotonic() - started
 
 
-def run(registry, args, port):
-    import odoo
-    from odoo import api
+def cmd_usage_ingest(env, records, batch, port=0):
+    """The three ingestions of ``records`` records each, one after the other."""
+    from odoo import models
 
-    report = {}
-    with registry.cursor() as cr:
-        env = api.Environment(cr, odoo.SUPERUSER_ID, {})
-        start, product, sets, fixed, key = setup(env, args)
-        cr.commit()
-        Usage = env["crm.billing.usage"]
-        n = args.records
-
-        floor_rows = rows_for(sets["floor"], product, start, n, "floor")
-        floor = timed_batches(
-            cr,
-            floor_rows,
-            args.batch,
-            lambda batch: odoo.models.Model.create(Usage, batch),
-        )
-        orm = None
-        if args.with_orm:
-            orm_rows = rows_for(sets["orm"], product, start, n, "orm")
-            for row in orm_rows:  # name the schedule and product, as an integration does
-                del row["line_id"]
-            orm = timed_batches(cr, orm_rows, args.batch, lambda batch: Usage.create(batch))
-            env.invalidate_all()
-
-        rpc_rows = rows_for(sets["rpc"], product, start, n, "rpc")
+    batch = int(batch)
+    Usage = env["crm.billing.usage"]
+    floor_rows = _rows(env, "floor", records)
+    env.cr.commit()
+    floor = _timed_batches(env.cr, floor_rows, batch, lambda rows: models.Model.create(Usage, rows))
+    orm_rows = _rows(env, "orm", records)
+    for row in orm_rows:  # name the schedule and product, as an integration does
+        del row["line_id"]
+    env.invalidate_all()
+    profiler = profiled("usage_create")
+    orm = _timed_batches(env.cr, orm_rows, batch, Usage.create)
+    profile_done(profiler)
+    env.invalidate_all()
+    result = {
+        "records": len(floor_rows),
+        "batch": batch,
+        "floor_rps": len(floor_rows) / floor,
+        "orm_rps": len(orm_rows) / orm,
+    }
+    if int(port):
+        rpc_rows = _rows(env, "rpc", records)
         for row in rpc_rows:
             del row["line_id"]
-        wait_server(port)
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {_state(env)['key']}",
+            "Content-Type": "application/json",
+        }
 
-        def send(batch):
+        def post(path, payload):
             request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/json/2/crm.billing.usage/create",
-                data=json.dumps({"vals_list": batch}).encode(),
+                f"http://127.0.0.1:{port}/json/2/crm.billing.usage/{path}",
+                data=json.dumps(payload).encode(),
                 headers=headers,
             )
             with urllib.request.urlopen(request, timeout=600) as response:
-                assert len(json.loads(response.read())) == len(batch)
+                return json.loads(response.read())
 
-        rpc = timed_batches(cr, rpc_rows, args.batch, send)
-        cr.execute("SELECT count(*) FROM crm_billing_usage")
-        stored = cr.fetchone()[0]
-        report["ingestion"] = {
-            "records": n,
-            "batch": args.batch,
-            "floor_rps": round(n / floor),
-            "rpc_rps": round(n / rpc),
-            "rpc_ratio": round(floor / rpc, 2),
-            "stored": stored,
-        }
-        in_process = ""
-        if orm:
-            report["ingestion"]["crm_billing_create_rps"] = round(n / orm)
-            report["ingestion"]["orm_ratio"] = round(floor / orm, 2)
-            in_process = f"crm_billing create {n / orm:.0f} rec/s (ratio {floor / orm:.2f}); "
-        print(
-            f"ingestion of {n} records in batches of {args.batch}: floor (Odoo's create) "
-            f"{n / floor:.0f} rec/s; {in_process}JSON-2 RPC {n / rpc:.0f} rec/s "
-            f"(ratio {floor / rpc:.2f}); {stored} records stored",
-            flush=True,
-        )
-
-        # --- invoicing: metered against fixed, same run ---
-        Schedule = env["crm.billing.schedule"]
-        batch_size = Schedule._CRON_BATCH_SIZE
-        today = date.today()
-
-        def invoice(schedules):
-            started = time.monotonic()
-            count = 0
-            for offset in range(0, len(schedules), batch_size):
-                batch = Schedule.browse(schedules.ids[offset : offset + batch_size])
-                count += len(batch._generate_invoices(today))
-                cr.commit()
-                env.invalidate_all()
-            return (time.monotonic() - started) / max(count, 1) * 1000, count
-
-        metered_ms, metered_count = invoice(sets["rpc"])
-        fixed_ms, fixed_count = invoice(fixed)
-        cr.execute(
-            "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id IN %s",
-            [tuple(sets["rpc"].ids)],
-        )
-        usage_count, invoiced = cr.fetchone()
-        report["invoicing"] = {
-            "schedules": len(fixed),
-            "usage_per_schedule": n // len(fixed),
-            "metered_ms_per_invoice": round(metered_ms, 1),
-            "fixed_ms_per_invoice": round(fixed_ms, 1),
-            "ratio": round(metered_ms / fixed_ms, 2),
-            "invoices": [metered_count, fixed_count],
-            "usage_invoiced": f"{invoiced}/{usage_count}",
-        }
-        print(
-            f"invoicing run: {metered_count} metered invoices ({n // len(fixed)} usage records "
-            f"each) {metered_ms:.1f} ms/invoice; {fixed_count} fixed-quantity invoices "
-            f"{fixed_ms:.1f} ms/invoice; ratio {metered_ms / fixed_ms:.2f} (target <= 1.3); "
-            f"usage records invoiced {invoiced}/{usage_count}"
-        )
-    return report
+        post("search_count", {"domain": []})  # the server loads its registry first
+        started = time.monotonic()
+        for offset in range(0, len(rpc_rows), batch):
+            rows = rpc_rows[offset : offset + batch]
+            assert len(post("create", {"vals_list": rows})) == len(rows)
+        result["rpc_rps"] = len(rpc_rows) / (time.monotonic() - started)
+    env.cr.commit()  # a fresh snapshot: the server's records are seen
+    env.cr.execute("SELECT count(*) FROM crm_billing_usage")
+    result["stored"] = env.cr.fetchone()[0]
+    return result
 
 
-def wait_server(port):
-    for _i in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/web/health", timeout=5)
-            return
-        except OSError:
-            time.sleep(1)
-    sys.exit("the Odoo server did not start")
+def cmd_usage_invoice(env, name="rpc"):
+    """Metered schedules of set ``name`` and the fixed ones, invoiced back to back by
+    the run's engine in committed batches of the cron's size."""
+    state = _state(env)
+    Schedule = env["crm.billing.schedule"]
+    batch_size = Schedule._CRON_BATCH_SIZE
+    day = date.today()
+    cr = env.cr
+
+    def invoice(ids, label):
+        profiler = profiled(f"usage_invoice_{label}")
+        started = time.monotonic()
+        count = 0
+        for offset in range(0, len(ids), batch_size):
+            batch = Schedule.browse(ids[offset : offset + batch_size])
+            batch._lock_for_invoicing()
+            count += len(batch._generate_invoices(day))
+            cr.commit()
+            env.invalidate_all()
+        profile_done(profiler)
+        return (time.monotonic() - started) / max(count, 1) * 1000, count
+
+    # one schedule of each kind first, untimed: the process's first invoices pay its
+    # warm-up (trigger trees, caches), which would weigh on whichever came first
+    invoice(state["sets"][name][:1], "warmup_metered")
+    invoice(state["sets"]["fixed"][:1], "warmup_fixed")
+    metered_ms, metered_count = invoice(state["sets"][name][1:], "metered")
+    fixed_ms, fixed_count = invoice(state["sets"]["fixed"][1:], "fixed")
+    cr.execute(
+        "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id = ANY(%s)",
+        [state["sets"][name]],
+    )
+    usage_count, invoiced = cr.fetchone()
+    return {
+        "usage_per_schedule": usage_count // max(len(state["sets"][name]), 1),
+        "metered_ms": metered_ms,
+        "fixed_ms": fixed_ms,
+        "ratio": metered_ms / fixed_ms,
+        "invoices": [metered_count, fixed_count],
+        "usage_invoiced": invoiced,
+        "usage": usage_count,
+    }
 
 
-if __name__ == "__main__":
-    main()
+COMMANDS = {
+    "usage_setup": cmd_usage_setup,
+    "usage_ingest": cmd_usage_ingest,
+    "usage_invoice": cmd_usage_invoice,
+}

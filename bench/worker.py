@@ -1,86 +1,25 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""One benchmark worker: an OS process with its own Odoo registry and cursor.
-
-Started by bench/run.py as ``run.py --worker SPEC COMMAND ARGS...``; it loads the
-registry, prints ``ready``, waits for ``go`` on its standard input (so that the
-clock never counts the registry's loading and two workers start together), does
-its command on a real committing cursor and prints one JSON line of results.
-
-This is benchmark code, not addon code: it commits, and it reads and writes with
-SQL where only the benchmark's bookkeeping is concerned.
-"""
+"""The billing run's measurements (see bench/benchlib.py for how workers run):
+invoicing against its floor, OCA ``contract``, age, catch-up, auto-send, the
+reminder run against its floor, and customer statements."""
 # pylint: disable=invalid-commit,print-used
 
-import json
 import os
-import sys
 import time
 from datetime import timedelta
 
-PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def rss_mb():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * PAGE / 2**20
-
-
-class Stats:
-    """What the instrumented ``ir.cron._commit_progress`` saw, batch by batch."""
-
-    batches = []  # (monotonic time, RSS MB, processed)
-
-
-def instrument():
-    from odoo.addons.base.models.ir_cron import IrCron
-
-    original = IrCron._commit_progress
-
-    def _commit_progress(self, processed=0, **kwargs):
-        result = original(self, processed, **kwargs)
-        Stats.batches.append((time.monotonic(), rss_mb(), processed))
-        return result
-
-    IrCron._commit_progress = _commit_progress
-
-    from odoo.addons.base.models.ir_actions_report import IrActionsReport
-
-    render = IrActionsReport._run_wkhtmltopdf
-
-    def _run_wkhtmltopdf(self, bodies, *args, **kwargs):
-        Stats.pdf_calls = getattr(Stats, "pdf_calls", 0) + 1
-        Stats.pdf_documents = getattr(Stats, "pdf_documents", 0) + len(bodies)
-        return render(self, bodies, *args, **kwargs)
-
-    IrActionsReport._run_wkhtmltopdf = _run_wkhtmltopdf
-
-
-def run_cron(env, xmlid):
-    """Run a scheduled action's code the way ir.cron's job runner does: as the cron's
-    user, with a progress record in the context, on this committing cursor."""
-    cron = env.ref(xmlid)
-    cron = cron.with_user(cron.user_id).with_context(lastcall=cron.lastcall, cron_id=cron.id)
-    cron, progress = cron._add_progress()
-    env.cr.commit()
-    cron._callback(cron.cron_name, cron.ir_actions_server_id.id)
-    return progress
-
-
-def today(env):
-    from odoo import fields
-
-    return fields.Date.context_today(env["crm.billing.schedule"])
-
-
-def tag_schedules(env, tag):
-    env.cr.execute(
-        "SELECT s.id FROM crm_billing_schedule s JOIN res_partner p ON p.id = s.partner_id"
-        " WHERE p.ref = %s ORDER BY s.id",
-        [tag],
-    )
-    return env["crm.billing.schedule"].browse([row[0] for row in env.cr.fetchall()])
-
+from benchlib import (
+    QUIET,
+    Stats,
+    batch_rss,
+    profile_done,
+    profiled,
+    rss_mb,
+    run_cron,
+    tag_schedules,
+    today,
+)
 
 # --- Commands -------------------------------------------------------------------
 
@@ -93,33 +32,26 @@ def cmd_info(env):
     }
 
 
-def cmd_setup(env, tag, size, auto_send):
-    """``size`` running, open-ended quarterly schedules of ``size / 5`` customers, on
-    the company's default sales journal, each with one one-line period due: it started
-    40 days ago, prepaid, so its first period is invoiced on its first day, payable
-    at once, and 40 days overdue; the next one starts in 50 days."""
+def _product(env):
     from odoo import Command
 
-    size, auto_send = int(size), bool(int(auto_send))
-    company = env.company
-    day = today(env)
-    tax = company.account_sale_tax_id
+    tax = env.company.account_sale_tax_id
     product = env["product.product"].search([("default_code", "=", "BENCH-SUB")], limit=1)
-    if not product:
-        product = env["product.product"].create(
-            {
-                "name": "Bench subscription",
-                "default_code": "BENCH-SUB",
-                "type": "service",
-                "list_price": 100.0,
-                "taxes_id": [Command.set(tax.ids)],
-            }
-        )
-    immediate = env.ref("account.account_payment_term_immediate")
-    quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
-    partners = (
+    return product or env["product.product"].create(
+        {
+            "name": "Bench subscription",
+            "default_code": "BENCH-SUB",
+            "type": "service",
+            "list_price": 100.0,
+            "taxes_id": [Command.set(tax.ids)],
+        }
+    )
+
+
+def _partners(env, tag, count):
+    return (
         env["res.partner"]
-        .with_context(**quiet)
+        .with_context(**QUIET)
         .create(
             [
                 {
@@ -129,24 +61,27 @@ def cmd_setup(env, tag, size, auto_send):
                     "street": f"{i} Benchmark Road",
                     "city": "Brussels",
                 }
-                for i in range(size // 5)
+                for i in range(max(count, 1))
             ]
         )
     )
-    schedules = (
-        env["crm.billing.schedule"]
-        .with_context(**quiet)
-        .create(
+
+
+def _schedules(env, tag, size, **vals):
+    """``size`` one-line schedules of ``size / 5`` customers, created and started in
+    committed batches of 1,000."""
+    from odoo import Command
+
+    tax = env.company.account_sale_tax_id
+    product = _product(env)
+    partners = _partners(env, tag, size // 5)
+    Schedule = env["crm.billing.schedule"].with_context(**QUIET)
+    ids = []
+    for start in range(0, size, 1000):
+        schedules = Schedule.create(
             [
                 {
                     "partner_id": partners[i % len(partners)].id,
-                    "rule_type": "quarterly",
-                    "interval": 1,
-                    "date_start": day - timedelta(days=40),
-                    "invoicing_mode": "prepaid",
-                    "auto_post": True,
-                    "auto_send": auto_send,
-                    "payment_term_id": immediate.id,
                     "line_ids": [
                         Command.create(
                             {
@@ -158,21 +93,101 @@ def cmd_setup(env, tag, size, auto_send):
                             }
                         )
                     ],
+                    **vals,
                 }
-                for i in range(size)
+                for i in range(start, min(start + 1000, size))
             ]
         )
+        schedules.action_start()
+        ids += schedules.ids
+        env.cr.commit()
+        env.invalidate_all()
+    return env["crm.billing.schedule"].browse(ids), partners
+
+
+def cmd_setup(env, tag, size, auto_post, auto_send=0):
+    """``size`` running, open-ended quarterly schedules of ``size / 5`` customers, on
+    the company's default sales journal, each with one one-line period due: it started
+    40 days ago, prepaid, so its first period is invoiced on its first day, payable
+    at once, and 40 days overdue; the next one starts in 50 days."""
+    schedules, partners = _schedules(
+        env,
+        tag,
+        int(size),
+        rule_type="quarterly",
+        interval=1,
+        date_start=today(env) - timedelta(days=40),
+        invoicing_mode="prepaid",
+        auto_post=bool(int(auto_post)),
+        auto_send=bool(int(auto_send)),
+        payment_term_id=env.ref("account.account_payment_term_immediate").id,
     )
-    schedules.with_context(**quiet).action_start()
-    env.cr.commit()
     return {"schedules": len(schedules), "partners": len(partners)}
+
+
+def cmd_age_setup(env, tag, size, days_old):
+    """``size`` running daily schedules started ``days_old`` days ago, every period
+    but today's already invoiced (periods written with SQL): one period due each."""
+    day = today(env)
+    start = day - timedelta(days=int(days_old))
+    schedules, _partners = _schedules(
+        env,
+        tag,
+        int(size),
+        rule_type="daily",
+        interval=1,
+        date_start=start,
+        invoicing_mode="prepaid",
+        auto_post=False,
+    )
+    if start < day:
+        env.cr.execute(
+            """
+            INSERT INTO crm_billing_period
+                   (schedule_id, company_id, partner_id, date_start, date_end, invoice_date,
+                    factor, create_uid, write_uid, create_date, write_date)
+            SELECT s.id, s.company_id, s.partner_id, d::date, d::date, d::date, 1, 1, 1,
+                   now(), now()
+              FROM crm_billing_schedule s, generate_series(%s::date, %s::date, '1 day') d
+             WHERE s.id = ANY(%s)
+            """,
+            [start, day - timedelta(days=1), schedules.ids],
+        )
+        env.cr.execute(
+            "UPDATE crm_billing_schedule SET next_invoice_date = %s WHERE id = ANY(%s)",
+            [day, schedules.ids],
+        )
+        env.cr.commit()
+    return {"schedules": len(schedules)}
+
+
+def cmd_catchup_setup(env, tag, size, behind):
+    """``size`` running monthly schedules (draft invoices), prepaid, started so that
+    ``behind`` periods are due each."""
+    from dateutil.relativedelta import relativedelta
+
+    day = today(env)
+    behind = int(behind)
+    schedules, _partners = _schedules(
+        env,
+        tag,
+        int(size),
+        rule_type="monthly",
+        interval=1,
+        date_start=day - relativedelta(months=behind - 1),
+        invoicing_mode="prepaid",
+        auto_post=False,
+    )
+    return {"schedules": len(schedules)}
 
 
 def cmd_floor(env, tag):
     """Odoo's own speed: the same invoices as the run (the run's own values, less the
-    schedule's link), in one batched create + one action_post per batch of the run's
-    size, committed batch by batch. The values are built before the clock starts."""
+    schedule's link), in one batched create per batch of the run's size (and one
+    action_post when the schedules post), committed batch by batch. The values are
+    built before the clock starts."""
     schedules = tag_schedules(env, tag)
+    post = all(schedules.mapped("auto_post"))
     day = today(env)
     vals_list = []
     for schedule in schedules:
@@ -188,11 +203,11 @@ def cmd_floor(env, tag):
     ids = []
     for i in range(0, len(vals_list), batch):
         moves = Move.create(vals_list[i : i + batch])
-        moves.action_post()
+        if post:
+            moves.action_post()
         ids += moves.ids
         env.cr.commit()
         env.invalidate_all()
-        Stats.batches.append((time.monotonic(), rss_mb(), len(moves)))
     seconds = time.monotonic() - start
     # the floor's invoices are a copy: keep them out of the reminder run
     env.cr.execute("UPDATE account_move SET reminder_excluded = true WHERE id = ANY(%s)", [ids])
@@ -208,88 +223,162 @@ def machine_busy():
     return sum(ticks) - idle, sum(ticks)
 
 
-def backend_cpu(env):
-    """CPU seconds used so far by this cursor's PostgreSQL backend (same machine)."""
-    env.cr.execute("SELECT pg_backend_pid()")
-    try:
-        with open(f"/proc/{env.cr.fetchone()[0]}/stat") as stat:
-            fields_ = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields_[11]) + int(fields_[12])) / os.sysconf("SC_CLK_TCK")
+def _count_invoices():
+    """Count the invoices this worker's run makes (two workers share the set)."""
+    from odoo.addons.crm_billing.models.crm_billing_schedule import CrmBillingSchedule
+
+    original = CrmBillingSchedule._generate_invoices
+    if getattr(original, "bench_counted", False):
+        return
+    Stats.invoices = 0
+
+    def _generate_invoices(self, *args, **kwargs):
+        invoices = original(self, *args, **kwargs)
+        Stats.invoices += len(invoices)
+        return invoices
+
+    _generate_invoices.bench_counted = True
+    CrmBillingSchedule._generate_invoices = _generate_invoices
 
 
 def cmd_run(env, tag):
     """The invoicing cron, as the cron runs it."""
-    pg0 = backend_cpu(env)
-    busy0, cpu0 = machine_busy(), time.process_time()
+    _count_invoices()
+    Stats.invoices = 0
+    busy0 = machine_busy()
     start_wall, start = time.time(), time.monotonic()
-    profile = os.environ.get("BENCH_PROFILE")
-    if profile:
-        import pyinstrument
-
-        profiler = pyinstrument.Profiler(interval=0.002)
-        profiler.start()
+    profiler = profiled(f"run_{tag}_{os.getpid()}")
     run_cron(env, "crm_billing.ir_cron_generate_invoices")
+    profile_done(profiler)
     seconds = time.monotonic() - start
     end_wall = time.time()
-    if profile:
-        profiler.stop()
-        with open(profile, "w") as out:
-            out.write(profiler.output_text(unicode=True, color=False, show_all=False))
-    busy1, cpu1 = machine_busy(), time.process_time()
-    pg1 = backend_cpu(env)
+    busy1 = machine_busy()
     cores_busy = os.cpu_count() * (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
     invoices = sum(processed for _t, _rss, processed in Stats.batches)
-    env.cr.execute(
-        "SELECT count(*) FROM crm_billing_period per JOIN crm_billing_schedule s ON s.id = per.schedule_id"
-        " JOIN res_partner p ON p.id = s.partner_id WHERE p.ref = %s",
-        [tag],
-    )
-    done = env.cr.fetchone()[0]
-    rss = [round(mb, 1) for _t, mb, processed in Stats.batches if processed]
+    made = Stats.invoices
+    rss = batch_rss()
     return {
-        "invoices": invoices,
-        "periods_of_tag": done,
+        "invoices": made,
+        "schedules": invoices,
         "seconds": seconds,
-        "rate": invoices / seconds if seconds else 0.0,
+        "rate": made / seconds if seconds else 0.0,
         "start": start_wall,
         "end": end_wall,
-        "rss_mb": rss or [rss_mb()],
+        "rss_mb": rss,
         "batches": len(rss),
         "cores_busy": round(cores_busy, 2),
-        "worker_cpu": round((cpu1 - cpu0) / seconds, 2) if seconds else 0.0,
-        "postgres_cpu": round((pg1 - pg0) / seconds, 2) if seconds else 0.0,
     }
 
 
-def cmd_check(env, tag):
+def cmd_compare(env, tag, contract=0):
+    """The floor, then the run (then OCA contract's run), back to back in this
+    process, then the check."""
+    floor = cmd_floor(env, tag)
+    env.invalidate_all()
+    run = cmd_run(env, tag)
+    env.invalidate_all()
+    result = {"floor": floor, "run": run}
+    if int(contract):
+        result["contract"] = cmd_contract_run(env, tag)
+    result["check"] = cmd_check(env, tag)
+    return result
+
+
+# --- OCA contract -------------------------------------------------------------------
+
+
+def cmd_contract_setup(env, tag):
+    """One OCA ``contract.contract`` per schedule of the set, with the same customer,
+    product, price, taxes, payment term, start and recurrence (quarterly, prepaid):
+    one invoice due each."""
+    from odoo import Command
+
+    schedules = tag_schedules(env, tag)
+    Contract = env["contract.contract"].with_context(**QUIET)
+    created = 0
+    for start in range(0, len(schedules), 1000):
+        batch = schedules[start : start + 1000]
+        Contract.create(
+            [
+                {
+                    "name": f"Bench {tag} {schedule.id}",
+                    "partner_id": schedule.partner_id.id,
+                    "contract_type": "sale",
+                    "line_recurrence": False,
+                    "recurring_rule_type": "quarterly",
+                    "recurring_interval": 1,
+                    "recurring_invoicing_type": "pre-paid",
+                    "date_start": schedule.date_start,
+                    "payment_term_id": schedule.payment_term_id.id,
+                    "contract_line_ids": [
+                        Command.create(
+                            {
+                                "product_id": line.product_id.id,
+                                "name": line.name,
+                                "quantity": line.quantity,
+                                "price_unit": line.price_unit,
+                            }
+                        )
+                        for line in schedule.line_ids
+                    ],
+                }
+                for schedule in batch
+            ]
+        )
+        created += len(batch)
+        env.cr.commit()
+        env.invalidate_all()
+    return {"contracts": created}
+
+
+def cmd_contract_run(env, tag):
+    """OCA contract's invoicing cron (``_cron_recurring_create``, one batched create
+    per company, draft invoices)."""
+    env.cr.commit()
+    start = time.monotonic()
+    run_cron(env, "contract.contract_cron_for_invoice")
+    seconds = time.monotonic() - start
+    env.cr.execute(
+        "SELECT count(DISTINCT l.move_id) FROM account_move_line l"
+        " JOIN contract_line cl ON cl.id = l.contract_line_id"
+        " JOIN contract_contract c ON c.id = cl.contract_id WHERE c.name LIKE %s",
+        [f"Bench {tag} %"],
+    )
+    invoices = env.cr.fetchone()[0]
+    return {"invoices": invoices, "seconds": seconds, "rate": invoices / seconds}
+
+
+def cmd_check(env, tag, per_schedule=1):
     """Exactly once, checked in the database: every schedule of the set has exactly
-    one period, every period its own invoice, no schedule is left due."""
+    ``per_schedule`` invoiced periods, every such period its own invoice, no
+    schedule is left due."""
+    per_schedule = int(per_schedule)
     sql = """
         WITH s AS (
             SELECT s.id, s.state, s.next_invoice_date FROM crm_billing_schedule s
             JOIN res_partner p ON p.id = s.partner_id WHERE p.ref = %(tag)s
         ), per AS (
             SELECT per.* FROM crm_billing_period per JOIN s ON s.id = per.schedule_id
+             WHERE per.invoice_id IS NOT NULL
         )
         SELECT
             (SELECT count(*) FROM s),
             (SELECT count(*) FROM per),
-            (SELECT count(*) FROM (SELECT schedule_id, date_start FROM per
+            (SELECT count(*) FROM (SELECT schedule_id, date_start FROM crm_billing_period
+                                    WHERE schedule_id IN (SELECT id FROM s)
                                    GROUP BY 1, 2 HAVING count(*) > 1) d),
             (SELECT count(*) FROM (SELECT s.id FROM s LEFT JOIN per ON per.schedule_id = s.id
-                                   GROUP BY s.id HAVING count(per.id) != 1) w),
+                                   GROUP BY s.id HAVING count(per.id) != %(per)s) w),
             (SELECT count(*) FROM account_move m JOIN s ON s.id = m.billing_schedule_id),
             (SELECT count(DISTINCT invoice_id) FROM per),
             (SELECT count(*) FROM s WHERE state != 'running' OR next_invoice_date <= %(today)s)
     """
-    env.cr.execute(sql, {"tag": tag, "today": today(env)})
+    env.cr.execute(sql, {"tag": tag, "today": today(env), "per": per_schedule})
     schedules, periods, duplicates, wrong, invoices, distinct, open_ = env.cr.fetchone()
     ok = (
         duplicates == 0
         and wrong == 0
-        and periods == schedules
+        and periods == schedules * per_schedule
         and invoices == periods
         and distinct == periods
         and open_ == 0
@@ -372,8 +461,11 @@ def cmd_remind(env, tag):
     invoices, customers = env.cr.fetchone()
     env.cr.commit()
     start = time.monotonic()
+    profiler = profiled(f"remind_{tag}")
     run_cron(env, "crm_billing.ir_cron_payment_reminders")
+    profile_done(profiler)
     seconds = time.monotonic() - start
+    floor = _remind_floor(env)
     env.cr.execute(
         "SELECT count(*), count(DISTINCT partner_id) FROM crm_billing_reminder WHERE date = %s",
         [today(env)],
@@ -394,6 +486,8 @@ def cmd_remind(env, tag):
     mails = dict(env.cr.fetchall())
     ok = reminders == customers and reminded == customers and unreminded == 0
     return {
+        "floor_seconds": floor["seconds"],
+        "floor_rate": floor["rate"],
         "invoices": invoices,
         "customers": customers,
         "reminders": reminders,
@@ -407,6 +501,38 @@ def cmd_remind(env, tag):
             f"emails queued as mail.mail: {mails})"
         ),
     }
+
+
+def _remind_floor(env):
+    """Odoo's own cost of the same emails, back to back with the run in the same
+    process: the reminders' template rendered for all of them at once
+    (``mail.template._generate_template``), then one batched ``mail.mail`` create of
+    the rendered emails to the same recipients. Rolled back afterwards."""
+    from odoo import Command
+
+    reminders = env["crm.billing.reminder"].search([("date", "=", today(env))])
+    env.invalidate_all()
+    start = time.monotonic()
+    vals_list = []
+    for template, group in reminders.grouped(lambda r: r.level_id.mail_template_id).items():
+        rendered = template._generate_template(group.ids, ("subject", "body_html", "email_from"))
+        vals_list += [
+            {
+                "subject": rendered[reminder.id]["subject"],
+                "body_html": rendered[reminder.id]["body_html"],
+                "email_from": rendered[reminder.id].get("email_from"),
+                "recipient_ids": [Command.set(reminder.recipient_ids.ids)],
+                "model": "res.partner",
+                "res_id": reminder.partner_id.id,
+            }
+            for reminder in group
+        ]
+    env["mail.mail"].create(vals_list)
+    env.flush_all()
+    seconds = time.monotonic() - start
+    env.cr.rollback()
+    env.invalidate_all()
+    return {"seconds": seconds, "rate": len(reminders) / seconds if seconds else 0.0}
 
 
 # --- Customer statements ---------------------------------------------------------
@@ -577,6 +703,11 @@ def cmd_statements_monthly(env, tag):
 
 COMMANDS = {
     "info": cmd_info,
+    "compare": cmd_compare,
+    "age_setup": cmd_age_setup,
+    "catchup_setup": cmd_catchup_setup,
+    "contract_setup": cmd_contract_setup,
+    "contract_run": cmd_contract_run,
     "setup": cmd_setup,
     "floor": cmd_floor,
     "run": cmd_run,
@@ -587,33 +718,3 @@ COMMANDS = {
     "statements_render": cmd_statements_render,
     "statements_monthly": cmd_statements_monthly,
 }
-
-
-def main(spec, words):
-    import odoo
-    from odoo import SUPERUSER_ID, api
-    from odoo.tools import config
-
-    config.parse_config([*spec["odoo_args"], "--log-level=warn", "--no-http"])
-    command, *args = words
-    if command == "sql":
-        db, sql = args
-        connection = odoo.sql_db.db_connect(db)
-        with connection.cursor() as cr:
-            cr._cnx.autocommit = True
-            cr.execute(sql)
-        return
-    instrument()
-    from odoo.modules.registry import Registry
-
-    registry = Registry(
-        config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"]
-    )
-    print("ready", flush=True)
-    if sys.stdin.readline().strip() != "go":
-        sys.exit(1)
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        result = COMMANDS[command](env, *args)
-        cr.commit()
-    print(json.dumps(result, default=str), flush=True)

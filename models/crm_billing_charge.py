@@ -307,10 +307,90 @@ class CrmBillingCharge(models.Model):
         failed = charges.filtered(lambda c: c.transaction_id.state in ("cancel", "error"))
         if done:
             done.state = "done"
-            done.transaction_id.filtered(lambda tx: not tx.is_post_processed)._post_process()
+            transactions = done.transaction_id.filtered(lambda tx: not tx.is_post_processed)
+            done._create_payments()
+            # Odoo's post-processing finds each payment made and only logs it
+            transactions._post_process()
         for charge in failed:
             charge._fail(charge.transaction_id.state_message or _("Refused by the provider"))
         return failed
+
+    def _payable_transactions(self):
+        """The done transactions of these charges that still need their payment, and
+        that crm_billing pays in batch: one posted invoice each, no partial capture,
+        no early payment discount (Odoo's own ``_create_payment`` handles those)."""
+        return self.transaction_id.filtered(
+            lambda tx: (
+                tx.state == "done"
+                and not tx.payment_id
+                and not tx.is_post_processed
+                and tx.operation == "offline"
+                and not tx.source_transaction_id
+                and not tx.child_transaction_ids
+                and tx.amount > 0
+                and len(tx.invoice_ids) == 1
+                and tx.invoice_ids.state == "posted"
+                and not tx.invoice_ids.invoice_payment_term_id.early_discount
+            )
+        )
+
+    @api.model
+    def _prepare_payment_vals(self, transaction):
+        """Values of the payment of a done transaction, as Odoo's own
+        ``payment.transaction._create_payment`` makes them."""
+        provider = transaction.provider_id
+        method_line = provider.journal_id.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == provider
+        )[:1]
+        invoice = transaction.invoice_ids
+        vals = {
+            "amount": transaction.amount,
+            "payment_type": "inbound",
+            "currency_id": transaction.currency_id.id,
+            "partner_id": transaction.partner_id.commercial_partner_id.id,
+            "partner_type": "customer",
+            "journal_id": provider.journal_id.id,
+            "company_id": provider.company_id.id,
+            "payment_method_line_id": method_line.id,
+            "payment_token_id": transaction.token_id.id,
+            "payment_transaction_id": transaction.id,
+            "memo": f"{transaction.reference} - {transaction.provider_reference or ''}",
+            "invoice_ids": [Command.set(invoice.ids)],
+        }
+        term_line = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")[:1]
+        if term_line:
+            vals["destination_account_id"] = term_line.account_id.id
+        return vals
+
+    def _create_payments(self):
+        """Pay the invoices of these done charges in batch: one ``account.payment``
+        per transaction (so one per invoice), all created at once, posted with one
+        ``action_post`` and reconciled with their invoices in one pass, as Odoo's
+        ``account.payment.register`` does for many invoices. Each transaction is then
+        linked to its payment, so that Odoo's post-processing makes none again."""
+        transactions = self.sudo()._payable_transactions()
+        if not transactions:
+            return self.env["account.payment"]
+        Payment = self.env["account.payment"].sudo()
+        payments = Payment
+        for company, company_txs in transactions.grouped("company_id").items():
+            created = Payment.with_company(company).create(
+                [self._prepare_payment_vals(tx) for tx in company_txs]
+            )
+            created.action_post()
+            plan = []
+            for transaction, payment in zip(company_txs, created, strict=True):
+                transaction.payment_id = payment
+                plan.append(
+                    (payment.move_id.line_ids + transaction.invoice_ids.line_ids).filtered(
+                        lambda line, account=payment.destination_account_id: (
+                            line.account_id == account and not line.reconciled
+                        )
+                    )
+                )
+            self.env["account.move.line"].sudo().with_company(company)._reconcile_plan(plan)
+            payments |= created
+        return payments
 
     def _fail(self, reason):
         """Record a failed attempt: log it on the invoice, tell the customer, and
