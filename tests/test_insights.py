@@ -384,6 +384,11 @@ class TestBillingInsights(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         action = self.env.ref("crm_billing.crm_billing_schedule_ending_action")
         self.assertEqual(action.res_model, "crm.billing.schedule")
         self.assertIn("date_end", action.domain)
-        # the manager's menus reach the reports; a billing user's do not
+        # the manager's and the Invoicing users' menus reach the reports; a billing
+        # user's do not
         menu = self.env.ref("crm_billing.crm_billing_reporting_menu")
-        self.assertEqual(menu.group_ids, self.env.ref("crm_billing.group_billing_manager"))
+        self.assertEqual(
+            menu.group_ids,
+            self.env.ref("crm_billing.group_billing_manager")
+            | self.env.ref("account.group_account_invoice"),
+        )
