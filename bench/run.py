@@ -237,12 +237,14 @@ def usage(bench, args, records, schedules):
         f"{ing['stored']} records stored",
         flush=True,
     )
-    inv = bench.call("usage", "usage_invoice", "rpc")
+    inv = bench.call("usage", "usage_invoice")
     print(
-        f"invoicing: {inv['invoices'][0]} metered invoices ({inv['usage_per_schedule']} usage "
-        f"records each) {inv['metered_ms']:.1f} ms/invoice; {inv['invoices'][1]} fixed "
-        f"{inv['fixed_ms']:.1f} ms/invoice; ratio {inv['ratio']:.2f} (target ≤ 1.3); usage "
-        f"invoiced {inv['usage_invoiced']}/{inv['usage']}",
+        f"invoicing ({inv['usage_per_schedule']} usage records per metered schedule): "
+        f"{inv['invoices'][2]} fixed {inv['fixed_ms']:.1f} ms/invoice; "
+        f"{inv['invoices'][0]} metered per unit {inv['unit_ms']:.1f} ms/invoice, ratio "
+        f"{inv['unit_ratio']:.2f} (target ≤ 1.3); {inv['invoices'][1]} metered by graduated "
+        f"tiers {inv['metered_ms']:.1f} ms/invoice, ratio {inv['ratio']:.2f} (one invoice "
+        f"line per tier); usage invoiced {inv['usage_invoiced']}/{inv['usage']}",
         flush=True,
     )
 

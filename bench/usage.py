@@ -8,9 +8,11 @@
   process, and the same rows sent to a running server, one JSON-2
   ``/json/2/crm.billing.usage/create`` call per batch, as an integration would;
 - the invoicing run's engine (``_generate_invoices``) in committed batches of the
-  cron's size on metered schedules (graduated tiers, an allowance) with their
-  usage, against as many fixed-quantity schedules, back to back in one process:
-  time per invoice and the ratio metered / fixed (target 1.3 at most).
+  cron's size on metered schedules with their usage, against as many
+  fixed-quantity schedules, back to back in one process: time per invoice and the
+  ratio metered / fixed (target 1.3 at most), for metered lines priced per unit
+  with an allowance (one invoice line, like the fixed ones: the cost of metering)
+  and for graduated tiers (one invoice line per tier reached).
 """
 # pylint: disable=invalid-commit,print-used
 
@@ -50,12 +52,12 @@ def _setup(env, schedules_count):
         [("type_tax_use", "=", "sale"), ("company_id", "=", company.id)], limit=1
     )
 
-    def schedules(metered):
+    def schedules(metered, pricing="graduated"):
         line = {
             "product_id": (product if metered else fixed_product).id,
             "name": "Data transfer" if metered else "Subscription",
             "quantity_source": "usage" if metered else "fixed",
-            "pricing": "graduated" if metered else "unit",
+            "pricing": pricing if metered else "unit",
             "price_unit": 0.10 if metered else 100.0,
             "included_quantity": 100.0 if metered else 0.0,
             "tax_ids": [Command.set(tax.ids)],
@@ -63,7 +65,7 @@ def _setup(env, schedules_count):
                 Command.create({"up_to": 1000, "price_unit": 0.10}),
                 Command.create({"up_to": 0, "price_unit": 0.05}),
             ]
-            if metered
+            if metered and pricing == "graduated"
             else [],
         }
         records = env["crm.billing.schedule"].create(
@@ -82,7 +84,8 @@ def _setup(env, schedules_count):
         records.action_start()
         return records
 
-    sets = {name: schedules(True) for name in SETS[:3]}
+    # the "orm" set is priced per unit, the others by graduated tiers
+    sets = {name: schedules(True, "unit" if name == "orm" else "graduated") for name in SETS[:3]}
     sets["fixed"] = schedules(False)
     user = env["res.users"].create(
         {
@@ -222,9 +225,10 @@ def cmd_usage_ingest(env, records, batch, port=0):
     return result
 
 
-def cmd_usage_invoice(env, name="rpc"):
-    """Metered schedules of set ``name`` and the fixed ones, invoiced back to back by
-    the run's engine in committed batches of the cron's size."""
+def cmd_usage_invoice(env):
+    """The metered schedules priced per unit ("orm" set) and by graduated tiers
+    ("rpc" set) and the fixed ones, invoiced back to back by the run's engine in
+    committed batches of the cron's size."""
     state = _state(env)
     Schedule = env["crm.billing.schedule"]
     batch_size = Schedule._CRON_BATCH_SIZE
@@ -246,21 +250,26 @@ def cmd_usage_invoice(env, name="rpc"):
 
     # one schedule of each kind first, untimed: the process's first invoices pay its
     # warm-up (trigger trees, caches), which would weigh on whichever came first
-    invoice(state["sets"][name][:1], "warmup_metered")
-    invoice(state["sets"]["fixed"][:1], "warmup_fixed")
-    metered_ms, metered_count = invoice(state["sets"][name][1:], "metered")
-    fixed_ms, fixed_count = invoice(state["sets"]["fixed"][1:], "fixed")
+    sets = state["sets"]
+    for label in ("orm", "rpc", "fixed"):
+        invoice(sets[label][:1], f"warmup_{label}")
+    unit_ms, unit_count = invoice(sets["orm"][1:], "metered_unit")
+    metered_ms, metered_count = invoice(sets["rpc"][1:], "metered")
+    fixed_ms, fixed_count = invoice(sets["fixed"][1:], "fixed")
+    metered_ids = sets["orm"] + sets["rpc"]
     cr.execute(
         "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id = ANY(%s)",
-        [state["sets"][name]],
+        [metered_ids],
     )
     usage_count, invoiced = cr.fetchone()
     return {
-        "usage_per_schedule": usage_count // max(len(state["sets"][name]), 1),
+        "usage_per_schedule": usage_count // max(len(metered_ids), 1),
+        "unit_ms": unit_ms,
         "metered_ms": metered_ms,
         "fixed_ms": fixed_ms,
+        "unit_ratio": unit_ms / fixed_ms,
         "ratio": metered_ms / fixed_ms,
-        "invoices": [metered_count, fixed_count],
+        "invoices": [unit_count, metered_count, fixed_count],
         "usage_invoiced": invoiced,
         "usage": usage_count,
     }
