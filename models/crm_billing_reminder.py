@@ -111,6 +111,7 @@ class CrmBillingReminder(models.Model):
         """The covered invoices, oldest due date first, with what the customer needs to
         read about each: number, due date, days late, what is left to pay, where to pay."""
         self.ensure_one()
+        lang = self.partner_id.lang
         lines = []
         for invoice in self.invoice_ids.sorted(lambda m: (m.invoice_date_due, m.name or "", m.id)):
             lines.append(
@@ -124,6 +125,14 @@ class CrmBillingReminder(models.Model):
                     "amount_total": invoice.amount_total,
                     "amount_residual": invoice.amount_residual,
                     "currency": invoice.currency_id,
+                    # amounts as the customer reads them, whichever engine renders the
+                    # table (an email, the letter, an activity)
+                    "amount_total_text": format_amount(
+                        self.env, invoice.amount_total, invoice.currency_id, lang
+                    ),
+                    "amount_residual_text": format_amount(
+                        self.env, invoice.amount_residual, invoice.currency_id, lang
+                    ),
                     "url": invoice.get_base_url() + invoice.get_portal_url(),
                 }
             )
@@ -142,12 +151,17 @@ class CrmBillingReminder(models.Model):
             for currency, amount in sorted(totals.items(), key=lambda item: item[0].name)
         ]
 
+    def _get_amounts_due_texts(self):
+        """``_get_amounts_due`` as the customer reads it, one text per currency."""
+        self.ensure_one()
+        return [
+            format_amount(self.env, amount, currency, self.partner_id.lang)
+            for currency, amount in self._get_amounts_due()
+        ]
+
     def _get_amounts_due_text(self):
         self.ensure_one()
-        return ", ".join(
-            format_amount(self.env, amount, currency)
-            for currency, amount in self._get_amounts_due()
-        )
+        return ", ".join(self._get_amounts_due_texts())
 
     def _get_portal_invoices_url(self):
         self.ensure_one()
