@@ -57,7 +57,10 @@ class CrmBillingSchedule(models.Model):
     )
     renewal_count = fields.Integer(string="Renewals", copy=False, readonly=True)
     renewal_order_ids = fields.One2many(
-        "sale.order", "billing_renewal_schedule_id", string="Renewal Quotations"
+        "sale.order",
+        "billing_renewal_schedule_id",
+        string="Renewal Quotations",
+        groups="sales_team.group_sale_salesman",
     )
     renewal_order_id = fields.Many2one(
         "sale.order",
