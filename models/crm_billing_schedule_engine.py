@@ -15,6 +15,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from . import billing_period_math as period_math
+from .billing_locks import lock_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -226,14 +227,8 @@ class CrmBillingSchedule(models.Model):
         """Lock these schedules' rows until the end of the transaction, waiting for
         any other transaction (a cron run, another user) that holds them."""
         if self:
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM crm_billing_schedule WHERE id IN %s ORDER BY id FOR NO KEY UPDATE",
-                    tuple(self.ids),
-                )
-            )
+            lock_rows(self)
             # what another transaction committed while we waited is read afresh
-            self.invalidate_recordset()
             self.env["crm.billing.period"].invalidate_model()
 
     def _generate_invoices(self, today=None, raise_errors=False):
