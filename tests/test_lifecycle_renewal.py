@@ -139,7 +139,7 @@ class TestScheduleRenewal(BillingCommon):
         self.assertEqual(order.order_line.tax_ids, self.tax_sale_a)
         with self.assertRaisesRegex(UserError, "already has a renewal quotation"):
             self._quotation(schedule, "2027-02-16")
-        self.assertEqual(len(schedule.renewal_order_ids), 1)
+        self.assertEqual(len(schedule.with_user(self.rep).renewal_order_ids), 1)
         # the salesperson negotiates: a lower price, one more product
         extra = self._create_product(name="Support plan", lst_price=30.0, taxes_id=False)
         order = order.with_user(self.rep)
