@@ -463,10 +463,13 @@ class TestRunHardening(TransactionCase):
         with self.registry.cursor() as cr:
             env = self._committed_env(cr)
             env["ir.config_parameter"].set_param("crm_billing.max_periods_per_run", False)
-            schedules = env["crm.billing.schedule"].browse(ids)
-            schedules.invoice_ids.filtered(lambda m: m.state == "draft").unlink()
+            schedules = env["crm.billing.schedule"].browse(ids).exists()
+            partners = schedules.partner_id
+            schedules.invoice_ids.with_context(force_delete=True).unlink()
             schedules.period_ids.unlink()
             schedules.write({"state": "cancelled"})
+            schedules.unlink()
+            partners.unlink()
 
     def _count_periods(self, ids):
         with self.registry.cursor() as cr:
