@@ -181,6 +181,8 @@ class AccountPayment(models.Model):
     def _crm_billing_register_receipt_print(self):
         """Record one print of these receipts: the first print numbers the receipt,
         every later one is counted and marked as a copy."""
+        if not self:
+            return
         self._crm_billing_assign_receipt_number()
         if self.env.context.get(RECEIPT_NO_PRINT_KEY):
             return
@@ -188,6 +190,8 @@ class AccountPayment(models.Model):
 
     def _crm_billing_count_receipt_print(self):
         """Count one print of each of these (numbered) receipts."""
+        if not self:
+            return
         self.env.cr.execute(
             SQL(
                 "UPDATE account_payment SET receipt_print_count = COALESCE(receipt_print_count, 0) + 1"

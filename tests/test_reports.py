@@ -316,6 +316,8 @@ class TestBillingDocuments(BillingDocumentsCommon):
         html = Report._render_qweb_html(RECEIPT_REPORT, draft.ids)[0].decode()
         self.assertIn("50.00", html)
         self.assertNotIn("RCPT/", html)
+        pdf = Report._render_qweb_pdf(RECEIPT_REPORT, draft.ids)[0]
+        self.assertTrue(pdf.startswith(b"%PDF"))
         self.assertFalse(draft.receipt_number)
         self.assertEqual(draft.receipt_print_count, 0)
         with self.assertRaisesRegex(UserError, "only be printed for a posted payment"):
