@@ -225,7 +225,7 @@ def machine_busy():
 
 def _count_invoices():
     """Count the invoices this worker's run makes (two workers share the set)."""
-    from odoo.addons.crm_billing.models.crm_billing_schedule import CrmBillingSchedule
+    from odoo.addons.crm_billing.models.crm_billing_schedule_engine import CrmBillingSchedule
 
     original = CrmBillingSchedule._generate_invoices
     if getattr(original, "bench_counted", False):
