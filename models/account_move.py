@@ -3,7 +3,7 @@
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 
@@ -62,6 +62,59 @@ class AccountMove(models.Model):
         "method (first attempt or retry); empty when no charge is planned.",
     )
     billing_charge_count = fields.Integer(compute="_compute_billing_charge_count")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Invoices created with lines that bill usage (the billing run's) are
+        created without it, and the usage of the whole batch is linked after the
+        create with one SQL UPDATE: carried in the values, a period's thousand usage
+        ids would be converted and cached with every new line."""
+        Line = self.env["account.move.line"]
+        links, created_counts = [], {}
+        for index, vals in enumerate(vals_list):
+            commands = vals.get("invoice_line_ids")
+            if not commands or not any(
+                isinstance(command, (list, tuple))
+                and command[0] == Command.CREATE
+                and command[2].get("billing_usage_ids")
+                for command in commands
+            ):
+                continue
+            new_commands, position = [], 0
+            for command in commands:
+                if isinstance(command, (list, tuple)) and command[0] == Command.CREATE:
+                    line_vals = dict(command[2])
+                    ids = Line._crm_billing_pop_usage(line_vals)
+                    if ids is not None:
+                        links.append((index, position, ids))
+                    command = Command.create(line_vals)
+                    position += 1
+                new_commands.append(command)
+            vals_list[index] = {**vals, "invoice_line_ids": new_commands}
+            created_counts[index] = position
+        moves = super().create(vals_list)
+        if links:
+            moves._crm_billing_link_created_usage(links, created_counts)
+        return moves
+
+    def _crm_billing_link_created_usage(self, links, created_counts):
+        """Link usage to the invoice lines created from the commands that carried it:
+        ``links`` are (index of the invoice, position of the line among its created
+        lines, usage ids), ``created_counts`` the lines created per invoice index.
+        Lines are created in the order of their commands."""
+        pairs = []
+        for index, position, ids in links:
+            move = self[index]
+            created = move.invoice_line_ids.sorted("id")
+            if len(created) != created_counts[index]:
+                raise UserError(
+                    _(
+                        "The usage of invoice %s could not be linked to its lines.",
+                        move.display_name,
+                    )
+                )
+            pairs.append((created[position], ids))
+        self.env["account.move.line"]._link_billing_usage(pairs)
 
     def _crm_billing_after_create(self):
         """Log the new invoices on their schedules, and hand posted invoices of

@@ -61,7 +61,8 @@ class CrmBillingSchedule(models.Model):
         )
         if not metered:
             return invoices | super(CrmBillingSchedule, others)._invoice_due_periods(today)
-        due = {schedule.id: schedule._due_periods(today) for schedule in metered}
+        summary = metered._invoiced_periods_summary()
+        due = {schedule.id: schedule._due_periods(today, summary=summary) for schedule in metered}
         usage = self._load_usage(metered, due)
         cache = self.env.cr.cache
         cache[_USAGE_CACHE] = usage

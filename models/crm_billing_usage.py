@@ -17,15 +17,15 @@ class CrmBillingUsage(models.Model):
     _order = "date desc, id desc"
     _rec_name = "reference"
 
-    schedule_id = fields.Many2one(
-        "crm.billing.schedule", required=True, ondelete="cascade", index=True
-    )
+    # the indexes are few on purpose: linking a period's usage to its invoice line
+    # rewrites every record and every index entry of it. The schedule is served by
+    # the unique (schedule, reference) index, the line by (line, date).
+    schedule_id = fields.Many2one("crm.billing.schedule", required=True, ondelete="cascade")
     line_id = fields.Many2one(
         "crm.billing.schedule.line",
         string="Schedule Line",
         required=True,
         ondelete="cascade",
-        index=True,
         domain="[('schedule_id', '=', schedule_id), ('quantity_source', '=', 'usage')]",
         help="The metered line billing this usage; given a schedule and a product, the "
         "schedule's metered line of that product.",
@@ -33,8 +33,8 @@ class CrmBillingUsage(models.Model):
     # the company follows the schedule; the line is the schedule's own and its product
     # the line's (see _check_usage): no per-record company check, which would cost
     # more than the whole insert on a batch of thousands
-    product_id = fields.Many2one("product.product", index=True)
-    company_id = fields.Many2one(related="schedule_id.company_id", store=True, index=True)
+    product_id = fields.Many2one("product.product")
+    company_id = fields.Many2one(related="schedule_id.company_id", store=True)
     partner_id = fields.Many2one(
         related="schedule_id.commercial_partner_id", string="Customer", store=True, index=True
     )
@@ -51,6 +51,7 @@ class CrmBillingUsage(models.Model):
     )
     invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
 
+    _line_date_idx = models.Index("(line_id, date)")
     _reference_unique = models.Constraint(
         "UNIQUE(schedule_id, reference)",
         "This usage reference was already recorded for this schedule: a usage record counts once.",
