@@ -374,6 +374,19 @@ class CrmBillingSchedule(models.Model):
         )
         return self.browse(row[0] for row in rows)
 
+    def _take_periods(self, today, budget):
+        """The first of these schedules whose due periods add up to ``budget`` at
+        most (the first one always, however many it has)."""
+        summary = self._invoiced_periods_summary()
+        taken, total = [], 0
+        for schedule in self:
+            due = len(schedule._due_periods(today, summary=summary))
+            if taken and total + due > budget:
+                break
+            taken.append(schedule.id)
+            total += due
+        return self.browse(taken)
+
     @api.model
     def _cron_generate_invoices(self, batch_size=None):
         """Invoice every due period of every running schedule, in committed batches.
@@ -396,6 +409,10 @@ class CrmBillingSchedule(models.Model):
             if not schedules:
                 break
             self.env.invalidate_all()
+            # a batch is bounded by its periods, not only its schedules: schedules far
+            # behind make batches (and memory) of the same size as the others, and
+            # the ones left out are released at the commit and claimed next time
+            schedules = schedules._take_periods(today, batch_size)
             invoices = schedules._generate_invoices(today)
             failed.update(
                 schedules.filtered(

@@ -6,13 +6,14 @@ form would send), and the holes a client or an unlucky run could open."""
 from datetime import date, timedelta
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.orm.environments import Transaction
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import date_utils, mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
@@ -516,6 +517,44 @@ class TestRunHardening(TransactionCase):
         with self.registry.cursor() as cr:
             self._committed_env(cr)["crm.billing.schedule"]._cron_generate_invoices()
         self.assertEqual(self._count_periods(ids), {backlog.id: 10, monthly.id: 2})
+
+    def test_catch_up_batches_are_bounded_by_periods(self):
+        """Schedules four periods behind are invoiced in batches of at most the run's
+        batch size in invoices, not in schedules, and every period once."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            Schedule = env["crm.billing.schedule"]
+            partner = env["res.partner"].create({"name": "Behind Ltd", "street": "9 Quay"})
+            today = fields.Date.context_today(Schedule)
+            start = date_utils.start_of(today, "month") - relativedelta(months=3)
+            schedules = Schedule.create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "rule_type": "monthly",
+                        "date_start": start,
+                        "auto_post": False,
+                        "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 30.0})],
+                    }
+                    for _i in range(3)
+                ]
+            )
+            ids = schedules.ids
+            self.addCleanup(self._cleanup_schedules, ids)
+            schedules.action_start()
+            Schedule._cron_generate_invoices(batch_size=5)
+        # each committed batch has its own transaction time: the periods of one
+        # batch share their creation time
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM crm_billing_period WHERE schedule_id = ANY(%s)"
+                " GROUP BY create_date ORDER BY create_date",
+                [ids],
+            )
+            batches = [row[0] for row in cr.fetchall()]
+        # four periods each: one schedule (four invoices) per batch of five at most
+        self.assertEqual(batches, [4, 4, 4])
+        self.assertEqual(self._count_periods(ids), dict.fromkeys(ids, 4))
 
     def test_reminder_run_retries_serialization_failures(self):
         """Another transaction changed a customer's invoice after the run's snapshot:
