@@ -199,6 +199,7 @@ def cmd_floor(env, tag):
     Move = env["account.move"]
     env.invalidate_all()
     env.cr.commit()
+    profiler = profiled(f"floor_{tag}_{os.getpid()}")
     start = time.monotonic()
     ids = []
     for i in range(0, len(vals_list), batch):
@@ -209,6 +210,7 @@ def cmd_floor(env, tag):
         env.cr.commit()
         env.invalidate_all()
     seconds = time.monotonic() - start
+    profile_done(profiler)
     # the floor's invoices are a copy: keep them out of the reminder run
     env.cr.execute("UPDATE account_move SET reminder_excluded = true WHERE id = ANY(%s)", [ids])
     env.cr.commit()
