@@ -3,13 +3,19 @@
 """The payment collection's measurements (see bench/benchlib.py for how workers
 run): charging N posted invoices with the schedules' saved payment methods through
 the collection run, against Odoo's own ``account.payment`` create + ``action_post``
-with the same tokens."""
+with the same tokens, and against Odoo's own Register Payment wizard (which also
+reconciles) with the same tokens."""
 # pylint: disable=invalid-commit,print-used
 
+import os
 import time
 from datetime import timedelta
 
 from benchlib import QUIET, batch_rss, profile_done, profiled, run_cron, today
+
+#: floor 2 (one Register Payment wizard per invoice, about a second each on the
+#: benchmark machine) is measured up to this many invoices (BENCH_FLOOR2_MAX)
+REGISTER_FLOOR_MAX = int(os.environ.get("BENCH_FLOOR2_MAX", 1000))
 
 
 def _provider(env):
@@ -174,6 +180,58 @@ def cmd_floor(env, tag):
     return {"payments": done, "seconds": seconds, "rate": done / seconds}
 
 
+def cmd_floor_register(env, tag):
+    """Odoo's own way of paying an invoice with a saved payment method and
+    reconciling it: the Register Payment wizard (``account.payment.register``) on each
+    invoice copy with its customer's token (``_create_payments``: create, post, which
+    charges the token and post-processes the transaction, and reconcile), committed
+    per batch of 50. One wizard per invoice: for several invoices at once the wizard
+    takes no token. Run after ``cmd_floor``, which leaves the copies unpaid."""
+    env.cr.execute(
+        "SELECT id FROM account_move WHERE ref = %s AND state = 'posted'"
+        " AND payment_state = 'not_paid' ORDER BY id",
+        [tag],
+    )
+    invoices = env["account.move"].browse([r[0] for r in env.cr.fetchall()])
+    tokens = {
+        t.partner_id.id: t.id
+        for t in env["payment.token"].search([("partner_id", "in", invoices.partner_id.ids)])
+    }
+    journal = _provider(env).journal_id
+    method_line = journal.inbound_payment_method_line_ids.filtered(
+        lambda line: line.payment_provider_id.code == "demo"
+    )[:1]
+    work = [(inv.id, tokens[inv.partner_id.id]) for inv in invoices]
+    batch = env["crm.billing.charge"]._CRON_BATCH_SIZE
+    Register = env["account.payment.register"]
+    env.invalidate_all()
+    env.cr.commit()
+    profiler = profiled(f"collect_register_{tag}")
+    start = time.monotonic()
+    done = 0
+    for i in range(0, len(work), batch):
+        for invoice_id, token_id in work[i : i + batch]:
+            wizard = Register.with_context(
+                active_model="account.move", active_ids=[invoice_id]
+            ).create(
+                {
+                    "journal_id": journal.id,
+                    "payment_method_line_id": method_line.id,
+                    "payment_token_id": token_id,
+                }
+            )
+            payments = wizard._create_payments()
+            done += len(payments.filtered(lambda p: p.payment_transaction_id.state == "done"))
+        env.cr.commit()
+        env.invalidate_all()
+    seconds = time.monotonic() - start
+    profile_done(profiler)
+    paid = env["account.move"].search_count(
+        [("id", "in", invoices.ids), ("payment_state", "in", ("paid", "in_payment"))]
+    )
+    return {"payments": done, "paid": paid, "seconds": seconds, "rate": done / seconds}
+
+
 def cmd_run(env, tag):
     """The collection cron, as the cron runs it."""
     start = time.monotonic()
@@ -219,11 +277,15 @@ def cmd_check(env, tag):
 
 
 def cmd_compare(env, tag):
-    """The floor, then the run, back to back in this process, then the check."""
+    """The floors, then the run, back to back in this process, then the check."""
     floor = cmd_floor(env, tag)
     env.invalidate_all()
+    register = {"skipped": True, "rate": 0.0, "paid": 0}
+    if int(tag.lstrip("k")) <= REGISTER_FLOOR_MAX:
+        register = cmd_floor_register(env, tag)
+        env.invalidate_all()
     run = cmd_run(env, tag)
-    return {"floor": floor, "run": run, "check": cmd_check(env, tag)}
+    return {"floor": floor, "register": register, "run": run, "check": cmd_check(env, tag)}
 
 
 COMMANDS = {
@@ -231,6 +293,7 @@ COMMANDS = {
     "info": cmd_info,
     "setup": cmd_setup,
     "floor": cmd_floor,
+    "floor_register": cmd_floor_register,
     "run": cmd_run,
     "check": cmd_check,
 }

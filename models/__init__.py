@@ -32,4 +32,5 @@ from . import account_move_line
 from . import sale_order_line
 from . import crm_billing_charge
 from . import payment_token
+from . import payment_transaction
 from . import ir_actions

@@ -54,6 +54,40 @@ class AccountPayment(models.Model):
         "This receipt number is already used in the company.",
     )
 
+    # --- Collection ---
+
+    def _crm_billing_link_invoices(self):
+        """Name, on each of these payments, the invoices of its transaction
+        (``invoice_ids``, as Odoo's ``payment.transaction._create_payment`` does), for
+        the whole batch in one INSERT on the relation: an ORM write is one per payment.
+        The caches of both sides are dropped and what depends on them is recomputed."""
+        pairs = [
+            (payment.id, invoice.id)
+            for payment in self
+            for invoice in payment.payment_transaction_id.invoice_ids
+        ]
+        if not pairs:
+            return
+        invoices = self.payment_transaction_id.invoice_ids
+        self.flush_recordset(["invoice_ids"])
+        invoices.flush_recordset(["matched_payment_ids"])
+        field = self._fields["invoice_ids"]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO %s (%s, %s) SELECT * FROM unnest(%s::int[], %s::int[])"
+                " ON CONFLICT DO NOTHING",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                SQL.identifier(field.column2),
+                [payment_id for payment_id, _invoice_id in pairs],
+                [invoice_id for _payment_id, invoice_id in pairs],
+            )
+        )
+        self.invalidate_recordset(["invoice_ids"])
+        invoices.invalidate_recordset(["matched_payment_ids"])
+        self.modified(["invoice_ids"])
+        invoices.modified(["matched_payment_ids"])
+
     # --- Receipt fields belong to the receipt code ---
 
     @api.model

@@ -3,13 +3,15 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
-from odoo import Command, _, api, fields, models
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from .billing_locks import lock_rows
+from .payment_transaction import DEFER_TX_LOG_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -228,7 +230,17 @@ class CrmBillingCharge(models.Model):
                     "attempt": attempt,
                 }
             )
-        invoices.billing_next_charge_date = False
+        # No charge is planned any more for the claimed invoices (a failure plans
+        # the retry). Written in SQL: the field has no dependants, and a write on
+        # posted invoices through account.move.write would re-check their lines.
+        invoices.flush_recordset(["billing_next_charge_date"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET billing_next_charge_date = NULL WHERE id IN %s",
+                tuple(invoices.ids),
+            )
+        )
+        invoices.invalidate_recordset(["billing_next_charge_date"])
         if not vals_list:
             return Charge
         # one create per payment method: payment's check of the token is made for one
@@ -257,6 +269,7 @@ class CrmBillingCharge(models.Model):
             lambda c: c.state == "pending" and c.transaction_id.state == "draft"
         )
         charges._lock_invoices()
+        sent = charges.browse()
         for charge in charges:
             invoice = charge.invoice_id
             transaction = charge.transaction_id
@@ -271,13 +284,15 @@ class CrmBillingCharge(models.Model):
                 transaction.amount = charge.amount = invoice.amount_residual
             try:
                 with self.env.cr.savepoint():
-                    transaction._charge_with_token()
+                    # its messages are logged in one batch by _settle
+                    transaction.with_context(**{DEFER_TX_LOG_KEY: True})._charge_with_token()
+                sent |= charge
             except Exception as error:
                 if isinstance(error, pg_errors.OperationalError):
                     raise
                 _logger.warning("Charge of %s failed: %s", invoice.name, error)
                 transaction._set_error(str(error))
-        return charges._settle()
+        return charges._settle(sent=sent)
 
     def _blocker_before_send(self):
         """Why this pending charge must not be sent after all, or None: the invoice
@@ -298,22 +313,61 @@ class CrmBillingCharge(models.Model):
 
     # --- Settling ---
 
-    def _settle(self):
+    def _settle(self, sent=None):
         """Settle pending charges from their transactions' states: done ones are
         post-processed by Odoo (payment posted and reconciled with the invoice),
-        failed ones scheduled for their retry, the others stay pending."""
+        failed ones scheduled for their retry, the others stay pending. ``sent``
+        are the charges sent by this run, whose transactions' messages are not
+        logged yet."""
         charges = self.sudo().filtered(lambda c: c.state == "pending")
         done = charges.filtered(lambda c: c.transaction_id.state == "done")
         failed = charges.filtered(lambda c: c.transaction_id.state in ("cancel", "error"))
+        post_processed = self.env["payment.transaction"]
         if done:
             done.state = "done"
-            transactions = done.transaction_id.filtered(lambda tx: not tx.is_post_processed)
+            post_processed = done.transaction_id.filtered(lambda tx: not tx.is_post_processed)
             done._create_payments()
             # Odoo's post-processing finds each payment made and only logs it
-            transactions._post_process()
+            post_processed.with_context(**{DEFER_TX_LOG_KEY: True})._post_process()
+        charges._log_settled(sent or charges.browse(), post_processed)
         for charge in failed:
             charge._fail(charge.transaction_id.state_message or _("Refused by the provider"))
         return failed
+
+    def _log_settled(self, sent, post_processed):
+        """Log on each invoice, in one note, what Odoo's payment flow would have
+        posted there one message at a time for the transaction of its charge: sent,
+        answered (for the charges in ``sent``) and, for the transactions in
+        ``post_processed``, its payment posted. One batched log per author."""
+        bodies_by_author = {}
+        for charge in self:
+            transaction = charge.transaction_id.with_context(**{DEFER_TX_LOG_KEY: True})
+            if not transaction._crm_billing_logs_itself():
+                continue
+            parts = []
+            if charge in sent:
+                parts += [transaction._get_sent_message(), transaction._get_received_message()]
+            if transaction in post_processed and transaction.payment_id:
+                parts.append(
+                    _(
+                        "The payment related to transaction %(ref)s has been posted: %(link)s",
+                        ref=transaction._get_html_link(),
+                        link=transaction.payment_id._get_html_link(),
+                    )
+                )
+            parts = [part for part in parts if part]
+            if not parts:
+                continue
+            # the author Odoo's own messages would have (_log_message_on_linked_documents)
+            if self.env.uid == SUPERUSER_ID or self.env.context.get("payment_backend_action"):
+                author = self.env.user.partner_id
+            else:
+                author = transaction.partner_id
+            bodies = bodies_by_author.setdefault(author.id, {})
+            bodies[charge.invoice_id.id] = Markup("<br/>").join(parts)
+        Move = self.env["account.move"].sudo()
+        for author_id, bodies in bodies_by_author.items():
+            Move.browse(bodies)._message_log_batch(bodies, author_id=author_id)
 
     def _payable_transactions(self):
         """The done transactions of these charges that still need their payment, and
@@ -337,7 +391,8 @@ class CrmBillingCharge(models.Model):
     @api.model
     def _prepare_payment_vals(self, transaction):
         """Values of the payment of a done transaction, as Odoo's own
-        ``payment.transaction._create_payment`` makes them."""
+        ``payment.transaction._create_payment`` makes them, but its invoice: the
+        payment names it once posted (``_create_payments``)."""
         provider = transaction.provider_id
         method_line = provider.journal_id.inbound_payment_method_line_ids.filtered(
             lambda line: line.payment_provider_id == provider
@@ -355,7 +410,6 @@ class CrmBillingCharge(models.Model):
             "payment_token_id": transaction.token_id.id,
             "payment_transaction_id": transaction.id,
             "memo": f"{transaction.reference} - {transaction.provider_reference or ''}",
-            "invoice_ids": [Command.set(invoice.ids)],
         }
         term_line = invoice.line_ids.filtered(lambda line: line.display_type == "payment_term")[:1]
         if term_line:
@@ -367,7 +421,11 @@ class CrmBillingCharge(models.Model):
         per transaction (so one per invoice), all created at once, posted with one
         ``action_post`` and reconciled with their invoices in one pass, as Odoo's
         ``account.payment.register`` does for many invoices. Each transaction is then
-        linked to its payment, so that Odoo's post-processing makes none again."""
+        linked to its payment, so that Odoo's post-processing makes none again.
+
+        The payments name their invoices (``invoice_ids``) only once posted and
+        reconciled, all in one statement: named at create, every payment's own
+        posting write would recompute its invoice's payment state, one at a time."""
         transactions = self.sudo()._payable_transactions()
         if not transactions:
             return self.env["account.payment"]
@@ -389,6 +447,7 @@ class CrmBillingCharge(models.Model):
                     )
                 )
             self.env["account.move.line"].sudo().with_company(company)._reconcile_plan(plan)
+            created._crm_billing_link_invoices()
             payments |= created
         return payments
 

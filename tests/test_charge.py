@@ -48,6 +48,10 @@ class CollectionCommon(ChargeCommon, PaymentDemoCommon, BillingCommon):
             self.Charge._collect_payments()
             self.env.invalidate_all()
 
+    def _tx_link(self, tx):
+        """How a message links to the transaction ``tx``."""
+        return f'data-oe-model="payment.transaction" data-oe-id="{tx.id}"'
+
     def _failure_emails(self, invoice):
         return invoice.message_ids.filtered(
             lambda m: m.message_type == "comment" and "could not charge" in (m.subject or "")
@@ -80,6 +84,16 @@ class TestCharge(CollectionCommon):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertIn(payment, invoice._get_reconciled_payments() | invoice.matched_payment_ids)
+        # the payment names its invoice, as Odoo's own payments of a transaction do
+        self.assertEqual(payment.invoice_ids, invoice)
+        self.assertEqual(payment.reconciled_invoice_ids, invoice)
+        self.assertEqual(invoice.matched_payment_ids, payment)
+        # the invoice's chatter tells the transaction's story in one note: sent,
+        # confirmed, and the payment posted (Odoo posts three messages for it)
+        notes = invoice.message_ids.filtered(lambda m: self._tx_link(tx) in str(m.body))
+        self.assertEqual(len(notes), 1, notes.mapped("body"))
+        for text in ("has been initiated", "has been confirmed", "has been posted", payment.name):
+            self.assertIn(text, str(notes.body))
         self.assertFalse(invoice.billing_next_charge_date)
         # a re-run, the next day too, charges nothing more
         self._collect(date(2027, 3, 1))
@@ -139,6 +153,12 @@ class TestCharge(CollectionCommon):
             self.assertEqual(invoice.billing_next_charge_date or False, next_day)
             self.assertEqual(len(self._failure_emails(invoice)), attempts, "one email per failure")
         self.assertEqual(charges.mapped("attempt"), [1, 2, 3, 4])
+        # each refused transaction is told once on the invoice: sent, then refused
+        for tx in charges.transaction_id:
+            notes = invoice.message_ids.filtered(lambda m, tx=tx: self._tx_link(tx) in str(m.body))
+            self.assertEqual(len(notes), 1, notes.mapped("body"))
+            self.assertIn("has been initiated", str(notes.body))
+            self.assertIn("encountered an error", str(notes.body))
         self.assertTrue(charges[-1].is_last_attempt)
         self.assertEqual(invoice.payment_state, "not_paid")
         self.assertEqual(invoice.amount_residual, 115.0)
