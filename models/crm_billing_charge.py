@@ -236,8 +236,8 @@ class CrmBillingCharge(models.Model):
         invoices.flush_recordset(["billing_next_charge_date"])
         self.env.cr.execute(
             SQL(
-                "UPDATE account_move SET billing_next_charge_date = NULL WHERE id IN %s",
-                tuple(invoices.ids),
+                "UPDATE account_move SET billing_next_charge_date = NULL WHERE id = ANY(%s)",
+                invoices.ids,
             )
         )
         invoices.invalidate_recordset(["billing_next_charge_date"])
