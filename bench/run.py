@@ -254,7 +254,9 @@ def usage(bench, args, records, schedules):
         f"{inv['invoices'][0]} metered per unit {inv['unit_ms']:.1f} ms/invoice, ratio "
         f"{inv['unit_ratio']:.2f} (target ≤ 1.3); {inv['invoices'][1]} metered by graduated "
         f"tiers {inv['metered_ms']:.1f} ms/invoice, ratio {inv['ratio']:.2f} (one invoice "
-        f"line per tier); usage invoiced {inv['usage_invoiced']}/{inv['usage']}",
+        f"line per tier: two), against fixed schedules of two lines "
+        f"{inv['fixed2_ms']:.1f} ms/invoice, ratio {inv['tier_ratio']:.2f} (target ≤ 1.3); "
+        f"usage invoiced {inv['usage_invoiced']}/{inv['usage']}",
         flush=True,
     )
 

@@ -12,7 +12,8 @@
   fixed-quantity schedules, back to back in one process: time per invoice and the
   ratio metered / fixed (target 1.3 at most), for metered lines priced per unit
   with an allowance (one invoice line, like the fixed ones: the cost of metering)
-  and for graduated tiers (one invoice line per tier reached).
+  and for graduated tiers (one invoice line per tier reached: two), these also
+  against fixed schedules of two lines (as many invoice lines).
 """
 # pylint: disable=invalid-commit,print-used
 
@@ -24,7 +25,7 @@ from datetime import date, datetime, timedelta
 
 from benchlib import profile_done, profiled
 
-SETS = ("floor", "orm", "rpc", "fixed")
+SETS = ("floor", "orm", "rpc", "fixed", "fixed2")
 
 
 def _setup(env, schedules_count):
@@ -52,7 +53,7 @@ def _setup(env, schedules_count):
         [("type_tax_use", "=", "sale"), ("company_id", "=", company.id)], limit=1
     )
 
-    def schedules(metered, pricing="graduated"):
+    def schedules(metered, pricing="graduated", lines=1):
         line = {
             "product_id": (product if metered else fixed_product).id,
             "name": "Data transfer" if metered else "Subscription",
@@ -76,7 +77,7 @@ def _setup(env, schedules_count):
                     "date_start": start,
                     "invoicing_mode": "postpaid",
                     "auto_post": True,
-                    "line_ids": [Command.create(dict(line))],
+                    "line_ids": [Command.create(dict(line)) for _i in range(lines)],
                 }
                 for partner in partners
             ]
@@ -87,6 +88,8 @@ def _setup(env, schedules_count):
     # the "orm" set is priced per unit, the others by graduated tiers
     sets = {name: schedules(True, "unit" if name == "orm" else "graduated") for name in SETS[:3]}
     sets["fixed"] = schedules(False)
+    # as many invoice lines as the graduated tiers make (two tiers reached)
+    sets["fixed2"] = schedules(False, lines=2)
     user = env["res.users"].create(
         {
             "name": "Bench meter",
@@ -251,11 +254,12 @@ def cmd_usage_invoice(env):
     # one schedule of each kind first, untimed: the process's first invoices pay its
     # warm-up (trigger trees, caches), which would weigh on whichever came first
     sets = state["sets"]
-    for label in ("orm", "rpc", "fixed"):
+    for label in ("orm", "rpc", "fixed", "fixed2"):
         invoice(sets[label][:1], f"warmup_{label}")
     unit_ms, unit_count = invoice(sets["orm"][1:], "metered_unit")
     metered_ms, metered_count = invoice(sets["rpc"][1:], "metered")
     fixed_ms, fixed_count = invoice(sets["fixed"][1:], "fixed")
+    fixed2_ms, _fixed2_count = invoice(sets["fixed2"][1:], "fixed2")
     metered_ids = sets["orm"] + sets["rpc"]
     cr.execute(
         "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id = ANY(%s)",
@@ -269,6 +273,8 @@ def cmd_usage_invoice(env):
         "fixed_ms": fixed_ms,
         "unit_ratio": unit_ms / fixed_ms,
         "ratio": metered_ms / fixed_ms,
+        "fixed2_ms": fixed2_ms,
+        "tier_ratio": metered_ms / fixed2_ms,
         "invoices": [unit_count, metered_count, fixed_count],
         "usage_invoiced": invoiced,
         "usage": usage_count,
