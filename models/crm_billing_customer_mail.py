@@ -1,6 +1,6 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmBillingCustomerMail(models.AbstractModel):
@@ -17,25 +17,35 @@ class CrmBillingCustomerMail(models.AbstractModel):
     def _get_invoice_address_recipients(self):
         """The customer's invoice address when it has an email, else the customer."""
         self.ensure_one()
+        return self._get_invoice_address_recipients_of(self.partner_id)
+
+    @api.model
+    def _get_invoice_address_recipients_of(self, partner):
+        """``_get_invoice_address_recipients`` of a record sent to ``partner``."""
         invoice_address = self.env["res.partner"].browse(
-            self.partner_id.address_get(["invoice"])["invoice"]
+            partner.address_get(["invoice"])["invoice"]
         )
-        return (invoice_address | self.partner_id).filtered("email")[:1]
+        return (invoice_address | partner).filtered("email")[:1]
+
+    def _render_customer_emails(self, template):
+        """Subject, body and sender of ``template`` rendered on each of these records
+        at once, in the language the template chooses (the customer's): a dict by
+        record id."""
+        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))
 
     def _render_customer_email(self, template):
-        """Subject, body and sender of ``template`` rendered on this record, in the
-        language the template chooses (the customer's)."""
+        """Subject, body and sender of ``template`` rendered on this record."""
         self.ensure_one()
-        return template._generate_template(self.ids, ("subject", "body_html", "email_from"))[
-            self.id
-        ]
+        return self._render_customer_emails(template)[self.id]
 
-    def _post_customer_email(self, template, recipients, attachments):
+    def _post_customer_email(self, template, recipients, attachments, values=None):
         """Email ``template`` rendered on this record to ``recipients`` with
         ``attachments`` (a list of (file name, content)), through the customer's
-        chatter, and remember the message and the recipients. Returns the message."""
+        chatter, and remember the message and the recipients. ``values`` is this
+        record's rendering when it was already rendered with others (see
+        ``_render_customer_emails``). Returns the message."""
         self.ensure_one()
-        values = self._render_customer_email(template)
+        values = values or self._render_customer_email(template)
         # sent by hand, it comes from its sender, so that the answer reaches him; the
         # scheduled runs' come from the template's sender (the company by default)
         if self.manual:
