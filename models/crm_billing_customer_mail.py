@@ -38,6 +38,20 @@ class CrmBillingCustomerMail(models.AbstractModel):
         self.ensure_one()
         return self._render_customer_emails(template)[self.id]
 
+    def _find_customer_email_authors(self, rendered):
+        """Add to ``rendered`` (``_render_customer_emails``) the author that
+        ``message_post`` finds for the sender of each scheduled email, found for all
+        of these records at once with Odoo's batched ``_partner_find_from_emails``
+        (``message_post`` looks it up one record at a time otherwise)."""
+        scheduled = self.filtered(lambda r: not r.manual and rendered[r.id].get("email_from"))
+        if len(scheduled.partner_id) < len(scheduled):
+            return  # a customer twice: each finds its own
+        found = scheduled.partner_id._partner_find_from_emails(
+            {r.partner_id: [rendered[r.id]["email_from"]] for r in scheduled}, no_create=True
+        )
+        for record in scheduled:
+            rendered[record.id]["author_id"] = found[record.partner_id.id][:1].id
+
     def _post_customer_email(self, template, recipients, attachments, values=None):
         """Email ``template`` rendered on this record to ``recipients`` with
         ``attachments`` (a list of (file name, content)), through the customer's
@@ -52,6 +66,8 @@ class CrmBillingCustomerMail(models.AbstractModel):
             sender = {"author_id": self.user_id.partner_id.id}
         else:
             sender = {"email_from": values.get("email_from") or None}
+            if "author_id" in values:
+                sender["author_id"] = values["author_id"]
         message = self.partner_id.with_context(mail_notify_force_send=False).message_post(
             body=values["body_html"],
             subject=values["subject"],

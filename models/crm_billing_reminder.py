@@ -245,6 +245,7 @@ class CrmBillingReminder(models.Model):
         emails = self.filtered(lambda r: r.channel == "email")
         for template, reminders in emails.grouped(lambda r: r._get_mail_template()).items():
             rendered = reminders._render_customer_emails(template)
+            reminders._find_customer_email_authors(rendered)
             for reminder in reminders:
                 reminder._send_email(values=rendered[reminder.id])
         for reminder in self - emails:
@@ -583,9 +584,13 @@ class CrmBillingReminder(models.Model):
         for plan in plans:
             invoice_levels.update(plan.invoice_levels)
         escalated = Move.concat(*invoice_levels)
+        # a reminder level is no accounting change: the invoices' lines need not be
+        # synchronised again (account.move.write does it at every call otherwise)
+        escalated = escalated.with_context(skip_invoice_sync=True)
         for level, invoices in escalated.grouped(lambda m: invoice_levels[m]).items():
             invoices.write({"reminder_level_id": level.id, "reminder_last_date": today})
-        (Move.concat(*(plan.invoices for plan in plans)) - escalated).write(
+        listed = Move.concat(*(plan.invoices for plan in plans))
+        (listed - escalated).with_context(skip_invoice_sync=True).write(
             {"reminder_last_date": today}
         )
         reminders._log_on_invoices()
