@@ -44,8 +44,8 @@ class CrmBillingCustomerMail(models.AbstractModel):
         of these records at once with Odoo's batched ``_partner_find_from_emails``
         (``message_post`` looks it up one record at a time otherwise)."""
         scheduled = self.filtered(lambda r: not r.manual and rendered[r.id].get("email_from"))
-        if len(scheduled.partner_id) < len(scheduled):
-            return  # a customer twice: each finds its own
+        if not scheduled or len(scheduled.partner_id) < len(scheduled):
+            return  # none, or a customer twice: each finds its own
         found = scheduled.partner_id._partner_find_from_emails(
             {r.partner_id: [rendered[r.id]["email_from"]] for r in scheduled}, no_create=True
         )
