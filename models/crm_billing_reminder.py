@@ -9,7 +9,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import format_amount, split_every
+from odoo.tools import SQL, format_amount, split_every
 
 from .billing_locks import lock_rows
 from .crm_billing_reminder_level import REMINDER_CHANNEL_SELECTION
@@ -179,8 +179,13 @@ class CrmBillingReminder(models.Model):
         """The contacts the covered invoices were made out to, when they have an email
         address; otherwise the customer's invoice address."""
         self.ensure_one()
-        return (
-            self.invoice_ids.partner_id.filtered("email") or self._get_invoice_address_recipients()
+        return self._get_recipients_of(self.partner_id, self.invoice_ids)
+
+    @api.model
+    def _get_recipients_of(self, partner, invoices):
+        """``_get_recipients`` of a reminder of ``invoices`` to ``partner``."""
+        return invoices.partner_id.filtered("email") or self._get_invoice_address_recipients_of(
+            partner
         )
 
     def _get_invoice_attachments(self):
@@ -232,7 +237,22 @@ class CrmBillingReminder(models.Model):
         self.ensure_one()
         getattr(self, f"_send_{self.channel}")()
 
-    def _send_email(self):
+    def _send_all(self):
+        """Deliver these reminders through their levels' channels: the emails'
+        templates are rendered for all of them at once, one call per template,
+        then each email is posted on its customer's chatter; letters and
+        activities go one by one."""
+        emails = self.filtered(lambda r: r.channel == "email")
+        for template, reminders in emails.grouped(lambda r: r._get_mail_template()).items():
+            rendered = reminders._render_customer_emails(template)
+            reminders._find_customer_email_authors(rendered)
+            for reminder in reminders:
+                reminder._send_email(values=rendered[reminder.id])
+        for reminder in self - emails:
+            reminder._send()
+
+    def _get_email_recipients(self):
+        """``_get_recipients``, refused with a clear message when there is none."""
         self.ensure_one()
         recipients = self._get_recipients()
         if not recipients:
@@ -243,11 +263,18 @@ class CrmBillingReminder(models.Model):
                     self.partner_id.display_name,
                 )
             )
+        return recipients
+
+    def _send_email(self, values=None):
+        """Email this reminder; ``values`` is its template already rendered (see
+        ``_send_all``), rendered here when not given."""
+        self.ensure_one()
+        recipients = self._get_email_recipients()
         template = self._get_mail_template()
         attachments = self._get_invoice_attachments() if self.level_id.attach_invoices else []
         if self.level_id.attach_statement:
             attachments.append(self._get_statement_attachment())
-        self._post_customer_email(template, recipients, attachments)
+        self._post_customer_email(template, recipients, attachments, values=values)
 
     def _send_letter(self):
         self.ensure_one()
@@ -298,7 +325,15 @@ class CrmBillingReminder(models.Model):
         )
 
     def _log_on_invoices(self):
-        """Note on each covered invoice that the customer was reminded of it."""
+        """Note on each invoice covered by these reminders that the customer was
+        reminded of it, all in one batch of notes."""
+        bodies = {}
+        for reminder in self:
+            bodies.update(reminder._get_invoice_notes())
+        self.invoice_ids._message_log_batch(bodies=bodies)
+
+    def _get_invoice_notes(self):
+        """The note of ``_log_on_invoices`` for each covered invoice, by invoice id."""
         self.ensure_one()
         level = self.level_id.name
 
@@ -324,14 +359,12 @@ class CrmBillingReminder(models.Model):
                 amount=amount,
             )
 
-        self.invoice_ids._message_log_batch(
-            bodies={
-                invoice.id: message(
-                    format_amount(self.env, invoice.amount_residual, invoice.currency_id)
-                )
-                for invoice in self.invoice_ids
-            }
-        )
+        return {
+            invoice.id: message(
+                format_amount(self.env, invoice.amount_residual, invoice.currency_id)
+            )
+            for invoice in self.invoice_ids
+        }
 
     # --- The run ---
 
@@ -498,6 +531,13 @@ class CrmBillingReminder(models.Model):
         while the run works on the same customer waits, then finds it done."""
         lock_rows(invoices, ["reminder_level_id", "reminder_last_date", "payment_state"])
 
+    def _plan_can_be_sent(self, plan):
+        """False for a plan known to fail: an email reminder to a customer whose
+        invoices and invoice address have no email address."""
+        return plan.level.channel != "email" or bool(
+            self._get_recipients_of(plan.partner, plan.invoices)
+        )
+
     def _refresh_plan(self, plan):
         """The plan without what changed since it was made (an invoice paid meanwhile,
         a level sent by another transaction); None when nothing is left to send."""
@@ -522,19 +562,58 @@ class CrmBillingReminder(models.Model):
     def _send_plan(self, plan, today, manual=False):
         """Record and deliver one customer's reminder, move each invoice that reached a
         new level up to it and date the last reminder of every invoice asked for."""
-        self._lock_invoices(plan.invoices)
-        plan = self._refresh_plan(plan)
-        if not plan:
-            return self.browse()
-        reminder = self.create(self._prepare_reminder_vals(plan, today, manual=manual))
-        reminder._send()
+        return self._send_plans([plan], today, manual=manual)
+
+    def _send_plans(self, plans, today, manual=False):
+        """``_send_plan`` for several customers at once (each plan is one customer's):
+        their invoices locked and re-read together, their reminders created in one
+        batch and their emails rendered together, each invoice's level written once
+        per level and the invoice notes logged in one batch. Each customer still
+        gets its own message on its chatter."""
         Move = self.env["account.move"]
-        escalated = Move.concat(*plan.invoice_levels)
-        for level, invoices in escalated.grouped(lambda m: plan.invoice_levels[m]).items():
+        self._lock_invoices(Move.concat(*(plan.invoices for plan in plans)))
+        plans = [plan for plan in map(self._refresh_plan, plans) if plan]
+        if not plans:
+            return self.browse()
+        reminders = self.create(
+            [self._prepare_reminder_vals(plan, today, manual=manual) for plan in plans]
+        )
+        self._ensure_access_tokens(reminders.invoice_ids)
+        reminders._send_all()
+        invoice_levels = {}
+        for plan in plans:
+            invoice_levels.update(plan.invoice_levels)
+        escalated = Move.concat(*invoice_levels)
+        # a reminder level is no accounting change: the invoices' lines need not be
+        # synchronised again (account.move.write does it at every call otherwise)
+        escalated = escalated.with_context(skip_invoice_sync=True)
+        for level, invoices in escalated.grouped(lambda m: invoice_levels[m]).items():
             invoices.write({"reminder_level_id": level.id, "reminder_last_date": today})
-        (plan.invoices - escalated).write({"reminder_last_date": today})
-        reminder._log_on_invoices()
-        return reminder
+        listed = Move.concat(*(plan.invoices for plan in plans))
+        (listed - escalated).with_context(skip_invoice_sync=True).write(
+            {"reminder_last_date": today}
+        )
+        reminders._log_on_invoices()
+        return reminders
+
+    def _ensure_access_tokens(self, invoices):
+        """Give each of ``invoices`` that has none its portal access token, all in one
+        query, as ``_portal_ensure_token`` does one by one when an email's "View and
+        pay" link is rendered: through ``account.move.write``, which re-synchronises
+        the invoice's lines at every call (a tenth of a second an invoice), for a
+        field that is no accounting change."""
+        missing = invoices.filtered(lambda m: not m.access_token)
+        if not missing:
+            return
+        missing.flush_recordset(["access_token"])
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET access_token = gen_random_uuid()::text"
+                " WHERE id IN %s AND access_token IS NULL",
+                tuple(missing.ids),
+            )
+        )
+        missing.invalidate_recordset(["access_token"])
 
     def _log_reminder_failure(self, partner, error):
         reason = error.args[0] if getattr(error, "args", None) else str(error)
@@ -570,7 +649,22 @@ class CrmBillingReminder(models.Model):
         reminders = self.browse()
         for company in companies:
             Reminder = self.sudo().with_company(company)
-            for plan in Reminder._plan_reminders(today, partners=partners, invoices=invoices):
+            plans = Reminder._plan_reminders(today, partners=partners, invoices=invoices)
+            # the customers that cannot be emailed fail alone, in the loop below
+            batch = [plan for plan in plans if Reminder._plan_can_be_sent(plan)]
+            if len(batch) > 1:
+                try:
+                    with self.env.cr.savepoint():
+                        reminders |= Reminder._send_plans(batch, today, manual=manual)
+                    sent = {id(plan) for plan in batch}
+                    plans = [plan for plan in plans if id(plan) not in sent]
+                except Exception as error:
+                    if _is_transaction_failure(error):
+                        raise
+                    # nothing of the batch is kept: each customer is sent on its own,
+                    # so that the one that fails does not hold back the others
+                    _logger.info("Payment reminders: batch sent customer by customer: %s", error)
+            for plan in plans:
                 try:
                     with self.env.cr.savepoint():
                         reminders |= Reminder._send_plan(plan, today, manual=manual)

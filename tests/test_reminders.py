@@ -387,6 +387,81 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         self.assertIn("no email address", no_email.message_ids[0].body)
         self.assertFalse(self.Reminder.search([("partner_id", "=", no_email.id)]))
 
+    def test_batch_of_customers(self):
+        """Several customers reminded in one run, sent together: each gets its own
+        reminder, email and chatter message, of its own invoices at their own levels;
+        one that cannot be emailed is logged and does not stop the others."""
+        third = self.env["res.partner"].create(
+            {"name": "Gemini Furniture", "is_company": True, "email": "ap@gemini.example.com"}
+        )
+        no_email = self.env["res.partner"].create({"name": "Silent Ltd", "is_company": True})
+        azure_late = self._invoice(1000.00, "2027-01-01")
+        azure_soon = self._invoice(250.00, "2027-01-11")
+        deco_late = self._invoice(300.00, "2026-12-01", partner=self.other_customer)
+        gemini_old = self._invoice(70.00, "2026-11-01", partner=third)
+        gemini_new = self._invoice(80.00, "2026-12-31", partner=third)
+        silent = self._invoice(90.00, "2027-01-01", partner=no_email)
+        reminders = self._run("2027-01-08")
+        self.assertEqual(len(reminders), 3, "one reminder for each customer that has an email")
+        by_partner = {reminder.partner_id: reminder for reminder in reminders}
+        self.assertEqual(set(by_partner), {self.customer, self.other_customer, third})
+        self.assertEqual(by_partner[self.customer].invoice_ids, azure_late | azure_soon)
+        self.assertEqual(by_partner[self.customer].level_id, self.level_first)
+        self.assertEqual(by_partner[self.other_customer].invoice_ids, deco_late)
+        self.assertEqual(by_partner[self.other_customer].level_id, self.level_second)
+        self.assertEqual(by_partner[third].invoice_ids, gemini_old | gemini_new)
+        self.assertEqual(by_partner[third].level_id, self.level_final)
+        self.assertEqual(
+            [
+                invoice.reminder_level_id
+                for invoice in (azure_late, azure_soon, deco_late, gemini_old, gemini_new)
+            ],
+            [
+                self.level_first,
+                self.level_courtesy,
+                self.level_second,
+                self.level_final,
+                self.level_first,
+            ],
+        )
+        for partner, recipient, invoice in (
+            (self.customer, self.accounts, azure_late),
+            (self.other_customer, self.other_customer, deco_late),
+            (third, third, gemini_old),
+        ):
+            mail = self._mails(partner)
+            self.assertEqual(len(mail), 1, "one email per customer")
+            self.assertEqual(mail.recipient_ids, recipient)
+            self.assertIn(invoice.name, html2plaintext(mail.body_html))
+            self.assertIn(f"Dear {partner.name}", html2plaintext(mail.body_html))
+            self.assertEqual(by_partner[partner].message_id, mail.mail_message_id)
+            self.assertEqual(partner.message_ids[0], mail.mail_message_id)
+            self.assertIn("Payment reminder sent (", invoice.message_ids[0].body)
+        # the other customers' invoices are not in each other's emails
+        self.assertNotIn(deco_late.name, html2plaintext(self._mails(self.customer).body_html))
+        self.assertIn("no email address", no_email.message_ids[0].body)
+        self.assertFalse(silent.reminder_level_id)
+        self.assertFalse(self.Reminder.search([("partner_id", "=", no_email.id)]))
+        self.assertFalse(self._run("2027-01-08"), "the same day again sends nothing")
+
+    def test_batch_failing_is_sent_customer_by_customer(self):
+        """When sending the customers together fails on one of them, each is sent on
+        its own: the others are reminded, the failing one is logged, nothing of it kept."""
+        self.level_first.mail_template_id.body_html = (
+            '<p>Dear <t t-out="object.partner_id.name"/>'
+            '<t t-if="object.partner_id.name == \'Deco Addict\'" t-out="1 / 0"/></p>'
+        )
+        azure = self._invoice(100.00, "2027-01-01")
+        deco = self._invoice(200.00, "2027-01-01", partner=self.other_customer)
+        reminders = self._run("2027-01-08")
+        self.assertEqual(reminders.partner_id, self.customer)
+        self.assertEqual(azure.reminder_level_id, self.level_first)
+        self.assertFalse(deco.reminder_level_id)
+        self.assertEqual(len(self._mails(self.customer)), 1)
+        self.assertFalse(self._mails(self.other_customer))
+        self.assertIn("Payment reminder not sent", self.other_customer.message_ids[0].body)
+        self.assertFalse(self.Reminder.search([("partner_id", "=", self.other_customer.id)]))
+
     def test_letter_and_activity_channels(self):
         salesman = new_test_user(
             self.env,
