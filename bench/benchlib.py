@@ -223,6 +223,7 @@ class Stats:
     """What the instrumented ``ir.cron._commit_progress`` saw, batch by batch."""
 
     batches = []  # (monotonic time, RSS MB, processed)
+    run_batches = []  # the billing run's batches: (invoices, RSS MB)
     pdf_calls = 0
     pdf_documents = 0
 

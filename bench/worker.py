@@ -237,6 +237,8 @@ def _count_invoices():
     def _generate_invoices(self, *args, **kwargs):
         invoices = original(self, *args, **kwargs)
         Stats.invoices += len(invoices)
+        # one call per batch of the run: its size and the process's memory after it
+        Stats.run_batches.append((len(invoices), rss_mb()))
         return invoices
 
     _generate_invoices.bench_counted = True
@@ -247,6 +249,7 @@ def cmd_run(env, tag):
     """The invoicing cron, as the cron runs it."""
     _count_invoices()
     Stats.invoices = 0
+    Stats.run_batches = []
     busy0 = machine_busy()
     start_wall, start = time.time(), time.monotonic()
     profiler = profiled(f"run_{tag}_{os.getpid()}")
@@ -258,7 +261,7 @@ def cmd_run(env, tag):
     cores_busy = os.cpu_count() * (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
     invoices = sum(processed for _t, _rss, processed in Stats.batches)
     made = Stats.invoices
-    rss = batch_rss()
+    rss = [round(mb, 1) for _count, mb in Stats.run_batches] or batch_rss()
     return {
         "invoices": made,
         "schedules": invoices,
@@ -268,6 +271,7 @@ def cmd_run(env, tag):
         "end": end_wall,
         "rss_mb": rss,
         "batches": len(rss),
+        "batch_max": max((count for count, _mb in Stats.run_batches), default=0),
         "cores_busy": round(cores_busy, 2),
     }
 
