@@ -36,6 +36,8 @@ class CrmBillingSchedule(models.Model):
     #: ``crm_billing.max_periods_per_run`` says otherwise: a schedule backdated by
     #: years catches up over several runs instead of holding one batch for hours
     _MAX_PERIODS_PER_RUN = 100
+    #: times the run tries a batch again after a serialization failure or deadlock
+    _CRON_RETRIES = 3
 
     # --- Periods ---
 
@@ -397,6 +399,7 @@ class CrmBillingSchedule(models.Model):
         today = fields.Date.context_today(self)
         Cron = self.env["ir.cron"]
         failed = set()
+        retries = 0
         while True:
             try:
                 with self.env.cr.savepoint(flush=False):
@@ -413,7 +416,20 @@ class CrmBillingSchedule(models.Model):
             # behind make batches (and memory) of the same size as the others, and
             # the ones left out are released at the commit and claimed next time
             schedules = schedules._take_periods(today, batch_size)
-            invoices = schedules._generate_invoices(today)
+            try:
+                invoices = schedules._generate_invoices(today)
+            except (pg_errors.SerializationFailure, pg_errors.DeadlockDetected) as error:
+                # another worker or a user changed a row the batch writes (the first
+                # invoices of a customer both raising its rank, say): nothing of the
+                # batch is kept; on a fresh snapshot it is claimed and invoiced again
+                retries += 1
+                if retries > self._CRON_RETRIES:
+                    raise
+                _logger.info("Billing run: batch retried after %s", error)
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            retries = 0
             failed.update(
                 schedules.filtered(
                     lambda s: (

@@ -556,6 +556,47 @@ class TestRunHardening(TransactionCase):
         self.assertEqual(batches, [4, 4, 4])
         self.assertEqual(self._count_periods(ids), dict.fromkeys(ids, 4))
 
+    def test_billing_run_retries_serialization_failures(self):
+        """Another transaction changed the customer after the run's snapshot, and
+        posting the customer's first invoice raises its rank: the batch is tried
+        again on a fresh snapshot and the period invoiced once."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            Schedule = env["crm.billing.schedule"]
+            partner = env["res.partner"].create({"name": "First Invoice Ltd", "street": "1 Pier"})
+            today = fields.Date.context_today(Schedule)
+            schedule = Schedule.create(
+                {
+                    "partner_id": partner.id,
+                    "rule_type": "monthly",
+                    "date_start": today,
+                    "auto_post": True,
+                    "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 40.0})],
+                }
+            )
+            schedule.action_start()
+            # a new customer: its first posted invoice raises its rank at once
+            self.assertEqual(partner.customer_rank, 0)
+        self.addCleanup(self._cleanup_schedules, schedule.ids)
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            # the run's snapshot is taken here ...
+            self.assertTrue(env["res.partner"].browse(partner.id).exists())
+            # ... then a user changes the customer and commits
+            with self.registry.cursor() as other:
+                other.execute(
+                    "UPDATE res_partner SET write_date = now() WHERE id = %s", [partner.id]
+                )
+            with mute_logger("odoo.sql_db"):
+                env["crm.billing.schedule"]._cron_generate_invoices()
+        self.assertEqual(self._count_periods(schedule.ids), {schedule.id: 1})
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*), min(state) FROM account_move WHERE billing_schedule_id = %s",
+                [schedule.id],
+            )
+            self.assertEqual(cr.fetchone(), (1, "posted"))
+
     def test_reminder_run_retries_serialization_failures(self):
         """Another transaction changed a customer's invoice after the run's snapshot:
         the batch is tried again on a fresh snapshot, and the customer is reminded."""
