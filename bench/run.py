@@ -366,7 +366,11 @@ def main_driver(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="every part at a small size (about 14 minutes on two cores)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every part at a small size (about 14 minutes on two cores)",
+    )
     parser.add_argument("--only", help=f"comma-separated parts of {PARTS + EXTRA_PARTS}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--template", help="copy this database instead of installing")
