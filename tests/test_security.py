@@ -481,6 +481,27 @@ class TestRunHardening(TransactionCase):
             )
             return dict(cr.fetchall())
 
+    def _start_schedules(self, env, partner, *specs):
+        """Committed running schedules of ``partner``, one per spec (its line's name
+        and price, its recurrence, start and posting), deleted after the test."""
+        schedules = env["crm.billing.schedule"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "rule_type": spec.get("rule_type", "monthly"),
+                    "date_start": spec["date_start"],
+                    "auto_post": spec.get("auto_post", False),
+                    "line_ids": [
+                        Command.create({"name": spec["name"], "price_unit": spec["price"]})
+                    ],
+                }
+                for spec in specs
+            ]
+        )
+        self.addCleanup(self._cleanup_schedules, schedules.ids)
+        schedules.action_start()
+        return schedules
+
     def test_script_starts_then_runs_and_catch_up_is_bounded(self):
         """A script that starts schedules and calls the run in the same transaction
         invoices them; a schedule backdated by years catches up a bounded number of
@@ -491,27 +512,18 @@ class TestRunHardening(TransactionCase):
             Schedule = env["crm.billing.schedule"]
             partner = env["res.partner"].create({"name": "Backlog Ltd", "street": "5 Quay"})
             today = fields.Date.context_today(Schedule)
-            backlog = Schedule.create(
+            backlog, monthly = self._start_schedules(
+                env,
+                partner,
                 {
-                    "partner_id": partner.id,
+                    "name": "Daily rate",
+                    "price": 3.0,
                     "rule_type": "daily",
                     "date_start": today - timedelta(days=3 * 365),
-                    "auto_post": False,
-                    "line_ids": [Command.create({"name": "Daily rate", "price_unit": 3.0})],
-                }
-            )
-            monthly = Schedule.create(
-                {
-                    "partner_id": partner.id,
-                    "rule_type": "monthly",
-                    "date_start": today - timedelta(days=40),
-                    "auto_post": False,
-                    "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 90.0})],
-                }
+                },
+                {"name": "Monthly fee", "price": 90.0, "date_start": today - timedelta(days=40)},
             )
             ids = (backlog | monthly).ids
-            self.addCleanup(self._cleanup_schedules, ids)
-            (backlog | monthly).action_start()
             Schedule._cron_generate_invoices(batch_size=1)
         self.assertEqual(self._count_periods(ids), {backlog.id: 5, monthly.id: 2})
         with self.registry.cursor() as cr:
@@ -527,21 +539,9 @@ class TestRunHardening(TransactionCase):
             partner = env["res.partner"].create({"name": "Behind Ltd", "street": "9 Quay"})
             today = fields.Date.context_today(Schedule)
             start = date_utils.start_of(today, "month") - relativedelta(months=3)
-            schedules = Schedule.create(
-                [
-                    {
-                        "partner_id": partner.id,
-                        "rule_type": "monthly",
-                        "date_start": start,
-                        "auto_post": False,
-                        "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 30.0})],
-                    }
-                    for _i in range(3)
-                ]
-            )
+            fee = {"name": "Monthly fee", "price": 30.0, "date_start": start}
+            schedules = self._start_schedules(env, partner, fee, fee, fee)
             ids = schedules.ids
-            self.addCleanup(self._cleanup_schedules, ids)
-            schedules.action_start()
             Schedule._cron_generate_invoices(batch_size=5)
         # each committed batch has its own transaction time: the periods of one
         # batch share their creation time
@@ -565,19 +565,13 @@ class TestRunHardening(TransactionCase):
             Schedule = env["crm.billing.schedule"]
             partner = env["res.partner"].create({"name": "First Invoice Ltd", "street": "1 Pier"})
             today = fields.Date.context_today(Schedule)
-            schedule = Schedule.create(
-                {
-                    "partner_id": partner.id,
-                    "rule_type": "monthly",
-                    "date_start": today,
-                    "auto_post": True,
-                    "line_ids": [Command.create({"name": "Monthly fee", "price_unit": 40.0})],
-                }
+            schedule = self._start_schedules(
+                env,
+                partner,
+                {"name": "Monthly fee", "price": 40.0, "date_start": today, "auto_post": True},
             )
-            schedule.action_start()
             # a new customer: its first posted invoice raises its rank at once
             self.assertEqual(partner.customer_rank, 0)
-        self.addCleanup(self._cleanup_schedules, schedule.ids)
         with self.registry.cursor() as cr:
             env = self._committed_env(cr)
             # the run's snapshot is taken here ...
