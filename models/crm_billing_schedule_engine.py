@@ -364,11 +364,16 @@ class CrmBillingSchedule(models.Model):
     @api.model
     def _claim_due_schedules(self, today, limit, exclude_ids=()):
         """Lock up to ``limit`` due schedules that no other transaction holds and return
-        them; schedules locked by another worker are skipped, not waited for."""
+        them; schedules locked by another worker are skipped, not waited for.
+
+        A batch takes its customers whole (the schedules in customer order): two
+        workers then post for different customers and do not wait on, or fail
+        over, the same customer rows (posting a customer's first invoice raises
+        its rank)."""
         domain = self._get_due_schedules_domain(today)
         if exclude_ids:
             domain = [*domain, ("id", "not in", list(exclude_ids))]
-        query = self.sudo()._search(domain, order="id", limit=limit)
+        query = self.sudo()._search(domain, order="commercial_partner_id.id, id", limit=limit)
         # execute_query flushes what the query reads first: schedules started
         # earlier in this transaction (a script, a server action) are seen
         rows = self.env.execute_query(

@@ -482,12 +482,13 @@ class TestRunHardening(TransactionCase):
             return dict(cr.fetchall())
 
     def _start_schedules(self, env, partner, *specs):
-        """Committed running schedules of ``partner``, one per spec (its line's name
-        and price, its recurrence, start and posting), deleted after the test."""
+        """Committed running schedules of ``partner`` (or of the spec's own
+        ``partner``), one per spec (its line's name and price, its recurrence, start
+        and posting), deleted after the test."""
         schedules = env["crm.billing.schedule"].create(
             [
                 {
-                    "partner_id": partner.id,
+                    "partner_id": spec.get("partner", partner).id,
                     "rule_type": spec.get("rule_type", "monthly"),
                     "date_start": spec["date_start"],
                     "auto_post": spec.get("auto_post", False),
@@ -529,6 +530,40 @@ class TestRunHardening(TransactionCase):
         with self.registry.cursor() as cr:
             self._committed_env(cr)["crm.billing.schedule"]._cron_generate_invoices()
         self.assertEqual(self._count_periods(ids), {backlog.id: 10, monthly.id: 2})
+
+    def test_a_batch_takes_its_customers_whole(self):
+        """Schedules of two customers, created alternately, are invoiced in batches
+        of one customer each: two workers then post for different customers."""
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            Schedule = env["crm.billing.schedule"]
+            north, south = env["res.partner"].create(
+                [
+                    {"name": "North Ltd", "street": "1 Quay"},
+                    {"name": "South Ltd", "street": "2 Quay"},
+                ]
+            )
+            today = fields.Date.context_today(Schedule)
+            fee = {"name": "Monthly fee", "price": 20.0, "date_start": today - timedelta(days=5)}
+            schedules = self._start_schedules(
+                env,
+                north,
+                fee,
+                {**fee, "partner": south},
+                fee,
+                {**fee, "partner": south},
+            )
+            Schedule._cron_generate_invoices(batch_size=2)
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT array_agg(DISTINCT s.partner_id) FROM crm_billing_period p"
+                " JOIN crm_billing_schedule s ON s.id = p.schedule_id"
+                " WHERE s.id = ANY(%s) GROUP BY p.create_date ORDER BY p.create_date",
+                [schedules.ids],
+            )
+            batches = [sorted(row[0]) for row in cr.fetchall()]
+        self.assertEqual(batches, [[north.id], [south.id]])
+        self.assertEqual(self._count_periods(schedules.ids), dict.fromkeys(schedules.ids, 1))
 
     def test_catch_up_batches_are_bounded_by_periods(self):
         """Schedules four periods behind are invoiced in batches of at most the run's
