@@ -180,19 +180,22 @@ def cmd_floor(env, tag):
     return {"payments": done, "seconds": seconds, "rate": done / seconds}
 
 
-def cmd_floor_register(env, tag):
+def cmd_floor_register(env, tag, limit=0):
     """Odoo's own way of paying an invoice with a saved payment method and
     reconciling it: the Register Payment wizard (``account.payment.register``) on each
     invoice copy with its customer's token (``_create_payments``: create, post, which
     charges the token and post-processes the transaction, and reconcile), committed
     per batch of 50. One wizard per invoice: for several invoices at once the wizard
-    takes no token. Run after ``cmd_floor``, which leaves the copies unpaid."""
+    takes no token. Run after ``cmd_floor``, which leaves the copies unpaid; on the
+    first ``limit`` copies only, if given."""
     env.cr.execute(
         "SELECT id FROM account_move WHERE ref = %s AND state = 'posted'"
         " AND payment_state = 'not_paid' ORDER BY id",
         [tag],
     )
     invoices = env["account.move"].browse([r[0] for r in env.cr.fetchall()])
+    if int(limit):
+        invoices = invoices[: int(limit)]
     tokens = {
         t.partner_id.id: t.id
         for t in env["payment.token"].search([("partner_id", "in", invoices.partner_id.ids)])
@@ -229,7 +232,13 @@ def cmd_floor_register(env, tag):
     paid = env["account.move"].search_count(
         [("id", "in", invoices.ids), ("payment_state", "in", ("paid", "in_payment"))]
     )
-    return {"payments": done, "paid": paid, "seconds": seconds, "rate": done / seconds}
+    return {
+        "payments": done,
+        "invoices": len(invoices),
+        "paid": paid,
+        "seconds": seconds,
+        "rate": done / seconds,
+    }
 
 
 def cmd_run(env, tag):
@@ -276,13 +285,14 @@ def cmd_check(env, tag):
     }
 
 
-def cmd_compare(env, tag):
-    """The floors, then the run, back to back in this process, then the check."""
+def cmd_compare(env, tag, register_limit=0):
+    """The floors, then the run, back to back in this process, then the check. Floor
+    2 on the first ``register_limit`` invoices only, if given."""
     floor = cmd_floor(env, tag)
     env.invalidate_all()
     register = {"skipped": True, "rate": 0.0, "paid": 0}
     if int(tag.lstrip("k")) <= REGISTER_FLOOR_MAX:
-        register = cmd_floor_register(env, tag)
+        register = cmd_floor_register(env, tag, register_limit)
         env.invalidate_all()
     run = cmd_run(env, tag)
     return {"floor": floor, "register": register, "run": run, "check": cmd_check(env, tag)}

@@ -93,7 +93,9 @@ def billing(bench, args, sizes, contract, results):
     section("Billing run against its floor (one worker)")
     print(
         "floor = one batched account.move.create (+ one action_post when posting) per "
-        "batch of 100 of the same invoices, committed batch by batch"
+        "batch of 100 of the same invoices, committed batch by batch; floor, run and OCA "
+        "contract interleaved in halves (floor, run, contract, contract, run, floor), each "
+        "half on vacuumed and analysed tables"
     )
     header = (
         f"{'mode':>6} {'schedules':>9} {'floor inv/s':>12} {'run inv/s':>10} {'ratio':>6} "
@@ -105,11 +107,8 @@ def billing(bench, args, sizes, contract, results):
     for size in sizes:
         for mode, post in (("draft", 0), ("posted", 1)):
             tag = f"{mode[0]}{size}"
-            bench.call("worker", "setup", tag, size, post)
             with_contract = contract and not post
-            if with_contract:
-                bench.call("worker", "contract_setup", tag)
-            r = bench.call("worker", "compare", tag, int(bool(with_contract)))
+            r = bench.call("worker", "billing", tag, size, post, int(bool(with_contract)))
             results[(mode, size)] = r
             rss = r["run"]["rss_mb"]
             line = (
@@ -146,19 +145,17 @@ def pair(bench, args, size, results):
 
 def age(bench, args, size):
     section(f"Flat in age: {size} daily schedules, one period due each (draft)")
-    rates = {}
-    for label, days in (("started today", 0), ("started 10 years ago", 3650)):
-        tag = f"a{days}"
-        bench.call("worker", "age_setup", tag, size, days)
-        run = bench.call("worker", "run", tag)
-        check = bench.call("worker", "check", tag)
-        rates[days] = run["rate"]
+    print("the two sets' runs interleaved in halves (today, 10 years, 10 years, today)")
+    runs = bench.call("worker", "age", size)
+    for label, days in (("started today", "0"), ("started 10 years ago", "3650")):
+        run = runs[days]
         print(
             f"{label:>21}: {1000 / run['rate']:.1f} ms/invoice ({run['invoices']} invoices); "
-            f"{check['verdict']}",
+            f"{run['verdict']}",
             flush=True,
         )
-    print(f"ten years old / today: {ratio(rates[0], rates[3650]):.2f}× the time per invoice")
+    ratio_ = ratio(runs["0"]["rate"], runs["3650"]["rate"])
+    print(f"ten years old / today: {ratio_:.2f}× the time per invoice")
 
 
 def catchup(bench, args, behind_schedules, behind):
@@ -167,22 +164,22 @@ def catchup(bench, args, behind_schedules, behind):
         f"Catch-up: {behind_schedules} schedules {behind} periods behind against "
         f"{one_schedules} one period behind (monthly, draft)"
     )
-    rates = {}
-    for schedules, periods in ((behind_schedules, behind), (one_schedules, 1)):
-        tag = f"c{schedules}x{periods}"
-        bench.call("worker", "catchup_setup", tag, schedules, periods)
-        run = bench.call("worker", "run", tag)
-        check = bench.call("worker", "check", tag, periods)
-        rates[periods] = run["rate"]
+    print("the two sets' runs interleaved in halves (behind, one behind, one behind, behind)")
+    runs = bench.call("worker", "catchup", behind_schedules, behind)
+    for periods in (str(behind), "1"):
+        run = runs[periods]
         rss = run["rss_mb"]
         print(
-            f"{schedules:>6} × {periods:>2} behind: {run['rate']:.1f} invoices/s "
+            f"{run['schedules']:>6} × {int(periods):>2} behind: {run['rate']:.1f} invoices/s "
             f"({run['invoices']} invoices in {run['batches']} committed batches, the largest "
             f"{run['batch_max']} invoices; RSS {rss[0]:.0f} → {rss[-1]:.0f} MB); "
-            f"{check['verdict']}",
+            f"{run['verdict']}",
             flush=True,
         )
-    print(f"per-invoice rate, behind / one behind: {ratio(rates[behind], rates[1]):.2f}")
+    print(
+        "per-invoice rate, behind / one behind: "
+        f"{ratio(runs[str(behind)]['rate'], runs['1']['rate']):.2f}"
+    )
 
 
 def remind(bench, args, tag):
@@ -197,7 +194,7 @@ def remind(bench, args, tag):
     )
 
 
-def collect(bench, args, sizes):
+def collect(bench, args, sizes, register_limit=0):
     section("Payment collection against its floor (payment_demo tokens)")
     print(
         "floor = Odoo's account.payment create + action_post with the same tokens, per "
@@ -206,7 +203,7 @@ def collect(bench, args, sizes):
     print(
         "floor 2 = Odoo's Register Payment wizard (account.payment.register._create_payments: "
         "create, post, reconcile) on each invoice with the same tokens, per batch of 50 "
-        "(up to 1000 invoices)"
+        f"(up to 1000 invoices{f'; the first {register_limit} of them' if register_limit else ''})"
     )
     print(
         f"{'invoices':>8} {'floor pay/s':>12} {'floor 2 pay/s':>14} {'run inv/s':>10} "
@@ -215,12 +212,12 @@ def collect(bench, args, sizes):
     for size in sizes:
         tag = f"k{size}"
         bench.call("collect", "setup", tag, size)
-        r = bench.call("collect", "compare", tag)
+        r = bench.call("collect", "compare", tag, register_limit)
         rss = r["run"]["rss_mb"]
         reg = None if r["register"].get("skipped") else r["register"]
         reg_rate = f"{reg['rate']:.1f}" if reg else "—"
         reg_ratio = f"{ratio(r['run']['rate'], reg['rate']):.2f}" if reg else "—"
-        reg_paid = f"; floor 2 paid {reg['paid']}/{size}" if reg else "; floor 2 not run"
+        reg_paid = f"; floor 2 paid {reg['paid']}/{reg['invoices']}" if reg else "; floor 2 not run"
         print(
             f"{size:>8} {r['floor']['rate']:>12.1f} {reg_rate:>14} "
             f"{r['run']['rate']:>10.1f} "
@@ -337,31 +334,49 @@ def main_driver(args):
     info = bench.call("worker", "info")
     print(f"PostgreSQL {info['postgres']}, billing batch size {info['batch_size']}", flush=True)
     results = {}
+    spent = [("install", time.monotonic() - started, bench.loading, bench.processes)]
+    steps = {
+        # --quick: floor 2 (a second a payment) on 30 of the invoices
+        "collect": lambda: collect(
+            bench, args, [int(n) for n in collect_sizes.split(",")], 30 if quick else 0
+        ),
+        "usage": lambda: usage(bench, args, 10000 if quick else 100000, 10 if quick else 100),
+        "billing": lambda: billing(bench, args, sizes, contract, results),
+        "age": lambda: age(bench, args, age_size),
+        "catchup": lambda: catchup(bench, args, behind, 12),
+        "pair": lambda: pair(bench, args, sizes[-1], results),
+        "remind": lambda: remind(bench, args, f"p{sizes[-1]}"),
+        "send": lambda: send(bench, args),
+        "statements": lambda: statements(bench, args),
+    }
     try:
-        if "collect" in parts:
-            collect(bench, args, [int(n) for n in collect_sizes.split(",")])
-        if "usage" in parts:
-            usage(bench, args, 10000 if quick else 100000, 10 if quick else 100)
-        if "billing" in parts:
-            billing(bench, args, sizes, contract, results)
-        if "age" in parts:
-            age(bench, args, age_size)
-        if "catchup" in parts:
-            catchup(bench, args, behind, 12)
-        if "pair" in parts:
-            pair(bench, args, sizes[-1], results)
-        if "remind" in parts:
-            remind(bench, args, f"p{sizes[-1]}")
-        if "send" in parts:
-            send(bench, args)
-        if "statements" in parts:
-            statements(bench, args)
+        for part in (*PARTS, *EXTRA_PARTS):
+            if part in parts:
+                part_started, loading, processes = time.monotonic(), bench.loading, bench.processes
+                steps[part]()
+                spent.append(
+                    (
+                        part,
+                        time.monotonic() - part_started,
+                        bench.loading - loading,
+                        bench.processes - processes,
+                    )
+                )
     finally:
         if args.keep:
             print(f"kept database {bench.db}")
         else:
             bench.drop_db()
-    print(f"\nDone in {time.monotonic() - started:.0f} s")
+    print(f"\nDone in {time.monotonic() - started:.0f} s:")
+    for part, seconds, loading, processes in spent:
+        print(
+            f"  {part:>10} {seconds:>6.0f} s"
+            + (
+                f" ({processes} processes, {loading:.0f} s loading their registry)"
+                if processes
+                else ""
+            )
+        )
 
 
 def main():

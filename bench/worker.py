@@ -17,6 +17,7 @@ from benchlib import (
     profiled,
     rss_mb,
     run_cron,
+    settle,
     tag_schedules,
     today,
 )
@@ -181,13 +182,9 @@ def cmd_catchup_setup(env, tag, size, behind):
     return {"schedules": len(schedules)}
 
 
-def cmd_floor(env, tag):
-    """Odoo's own speed: the same invoices as the run (the run's own values, less the
-    schedule's link), in one batched create per batch of the run's size (and one
-    action_post when the schedules post), committed batch by batch. The values are
-    built before the clock starts."""
-    schedules = tag_schedules(env, tag)
-    post = all(schedules.mapped("auto_post"))
+def _floor_vals(env, schedules):
+    """The run's own invoice values of the schedules' due periods, less the schedule's
+    link: what the floor creates."""
     day = today(env)
     vals_list = []
     for schedule in schedules:
@@ -195,6 +192,18 @@ def cmd_floor(env, tag):
             vals = schedule._prepare_invoice_vals(period)
             vals.pop("billing_schedule_id")
             vals_list.append(vals)
+    return vals_list
+
+
+def cmd_floor(env, tag, vals_list=None):
+    """Odoo's own speed: the same invoices as the run (the run's own values, less the
+    schedule's link), in one batched create per batch of the run's size (and one
+    action_post when the schedules post), committed batch by batch. The values are
+    built before the clock starts."""
+    schedules = tag_schedules(env, tag)
+    post = all(schedules.mapped("auto_post"))
+    if vals_list is None:
+        vals_list = _floor_vals(env, schedules)
     batch = env["crm.billing.schedule"]._CRON_BATCH_SIZE
     Move = env["account.move"]
     env.invalidate_all()
@@ -250,6 +259,7 @@ def cmd_run(env, tag):
     _count_invoices()
     Stats.invoices = 0
     Stats.run_batches = []
+    Stats.batches = []
     busy0 = machine_busy()
     start_wall, start = time.time(), time.monotonic()
     profiler = profiled(f"run_{tag}_{os.getpid()}")
@@ -276,18 +286,158 @@ def cmd_run(env, tag):
     }
 
 
+def _set_aside(env, schedules, aside):
+    """Move the schedules' next invoice date a century ahead (or back), so that the
+    run leaves them for its second half."""
+    env.cr.execute(
+        "UPDATE crm_billing_schedule SET next_invoice_date = next_invoice_date + %s"
+        " WHERE id = ANY(%s)",
+        [36500 if aside else -36500, schedules.ids],
+    )
+    env.cr.commit()
+    env.invalidate_all()
+
+
+def _warm_up(env, schedules, floor_vals=(), contract_tag=None):
+    """One run invoice (and one floor invoice, and one OCA contract invoice) made and
+    rolled back, untimed: a process's first invoices pay its warm-up (the ORM's
+    caches, Odoo's trigger trees, templates), which would weigh on whichever phase
+    came first."""
+    schedule = schedules[:1]
+    schedule._generate_invoices(today(env))
+    if floor_vals:
+        moves = env["account.move"].create(list(floor_vals[:1]))
+        if schedule.auto_post:
+            moves.action_post()
+    if contract_tag:
+        env["contract.contract"].search(
+            [("name", "=", f"Bench {contract_tag} {schedule.id}")]
+        )._recurring_create_invoice()
+    env.cr.rollback()
+    env.invalidate_all()
+
+
+def _sum(parts, **extra):
+    invoices = sum(part["invoices"] for part in parts)
+    seconds = sum(part["seconds"] for part in parts)
+    return {**extra, "invoices": invoices, "seconds": seconds, "rate": invoices / seconds}
+
+
 def cmd_compare(env, tag, contract=0):
-    """The floor, then the run (then OCA contract's run), back to back in this
-    process, then the check."""
-    floor = cmd_floor(env, tag)
+    """The floor and the run on the same schedules, interleaved in halves: the floor
+    on the first half's invoices, the run on the first half, the run on the second
+    half, the floor on the second half's invoices; each half starts on vacuumed and
+    analysed tables. Measured back to back instead, whichever went second met the
+    other's invoices in every table and index (3,000 more invoices at 3,000
+    schedules) and the autovacuum they set off; in this order both meet the same
+    table sizes on average. OCA contract's run, when measured, goes in the middle the
+    same way (its first half, then its second), so that all three meet the same table
+    sizes on average. Then the check."""
+    schedules = tag_schedules(env, tag)
+    half = len(schedules) // 2
+    first, second = schedules[:half], schedules[half:]
+    vals_first, vals_second = _floor_vals(env, first), _floor_vals(env, second)
+    contract = int(contract)
+    _warm_up(env, first, vals_first, tag if contract else None)
+    settle(env)
+    floor_a = cmd_floor(env, tag, vals_first)
+    _set_aside(env, second, True)
+    settle(env)
+    run_a = cmd_run(env, tag)
+    if contract:
+        _set_aside_contracts(env, tag, second, True)
+        settle(env)
+        contract_a = cmd_contract_run(env, tag)
+        _set_aside_contracts(env, tag, second, False)
+        settle(env)
+        contract_b = cmd_contract_run(env, tag)
+    _set_aside(env, second, False)
+    settle(env)
+    run_b = cmd_run(env, tag)
+    settle(env)
+    floor_b = cmd_floor(env, tag, vals_second)
     env.invalidate_all()
-    run = cmd_run(env, tag)
-    env.invalidate_all()
-    result = {"floor": floor, "run": run}
-    if int(contract):
-        result["contract"] = cmd_contract_run(env, tag)
+    run = _sum(
+        [run_a, run_b],
+        rss_mb=run_a["rss_mb"] + run_b["rss_mb"],
+        batches=run_a["batches"] + run_b["batches"],
+    )
+    result = {"floor": _sum([floor_a, floor_b]), "run": run}
+    if contract:
+        result["contract"] = _sum([contract_a, contract_b])
     result["check"] = cmd_check(env, tag)
     return result
+
+
+def _halves(schedules):
+    half = len(schedules) // 2
+    return schedules[:half], schedules[half:]
+
+
+def _runs_interleaved(env, first_tag, second_tag):
+    """The run on two sets of schedules, interleaved in halves (the first set's first
+    half, the second set's first half, its second half, the first set's second
+    half), each half on vacuumed and analysed tables with everything else set aside:
+    both sets meet the same table sizes on average. Per set: the runs summed."""
+    first, second = tag_schedules(env, first_tag), tag_schedules(env, second_tag)
+    (a1, a2), (b1, b2) = _halves(first), _halves(second)
+    _warm_up(env, first)
+    _set_aside(env, first | second, True)
+    runs = {first_tag: [], second_tag: []}
+    for tag, part in ((first_tag, a1), (second_tag, b1), (second_tag, b2), (first_tag, a2)):
+        _set_aside(env, part, False)
+        settle(env)
+        runs[tag].append(cmd_run(env, tag))
+    return {
+        tag: _sum(
+            parts,
+            rss_mb=[mb for part in parts for mb in part["rss_mb"]],
+            batches=sum(part["batches"] for part in parts),
+            batch_max=max(part["batch_max"] for part in parts),
+        )
+        for tag, parts in runs.items()
+    }
+
+
+def cmd_billing(env, tag, size, auto_post, contract=0):
+    """The billing part of one mode in one process: the schedules (and OCA
+    contract's contracts), then the interleaved comparison."""
+    cmd_setup(env, tag, size, auto_post)
+    if int(contract):
+        cmd_contract_setup(env, tag)
+    return cmd_compare(env, tag, contract)
+
+
+def cmd_age(env, size):
+    """Daily schedules started today against ones started ten years ago, in one
+    process, interleaved: time per invoice of each, and the checks."""
+    result = {}
+    for days in (0, 3650):
+        cmd_age_setup(env, f"a{days}", size, days)
+    runs = _runs_interleaved(env, "a0", "a3650")
+    for days in (0, 3650):
+        tag = f"a{days}"
+        result[days] = {**runs[tag], "verdict": cmd_check(env, tag)["verdict"]}
+    return result
+
+
+def cmd_catchup(env, behind_schedules, behind):
+    """Schedules ``behind`` periods behind against ``behind`` times as many one period
+    behind, in one process, interleaved: invoices per second of each, and the checks."""
+    behind_schedules, behind = int(behind_schedules), int(behind)
+    sets = ((behind_schedules, behind), (behind_schedules * behind, 1))
+    for schedules, periods in sets:
+        cmd_catchup_setup(env, f"c{schedules}x{periods}", schedules, periods)
+    tags = [f"c{schedules}x{periods}" for schedules, periods in sets]
+    runs = _runs_interleaved(env, *tags)
+    return {
+        periods: {
+            **runs[tag],
+            "schedules": schedules,
+            "verdict": cmd_check(env, tag, periods)["verdict"],
+        }
+        for (schedules, periods), tag in zip(sets, tags, strict=True)
+    }
 
 
 # --- OCA contract -------------------------------------------------------------------
@@ -337,21 +487,45 @@ def cmd_contract_setup(env, tag):
     return {"contracts": created}
 
 
-def cmd_contract_run(env, tag):
-    """OCA contract's invoicing cron (``_cron_recurring_create``, one batched create
-    per company, draft invoices)."""
-    env.cr.commit()
-    start = time.monotonic()
-    run_cron(env, "contract.contract_cron_for_invoice")
-    seconds = time.monotonic() - start
+def _contract_invoices(env, tag):
     env.cr.execute(
         "SELECT count(DISTINCT l.move_id) FROM account_move_line l"
         " JOIN contract_line cl ON cl.id = l.contract_line_id"
         " JOIN contract_contract c ON c.id = cl.contract_id WHERE c.name LIKE %s",
         [f"Bench {tag} %"],
     )
-    invoices = env.cr.fetchone()[0]
+    return env.cr.fetchone()[0]
+
+
+def cmd_contract_run(env, tag):
+    """OCA contract's invoicing cron (``_cron_recurring_create``, one batched create
+    per company, draft invoices)."""
+    before = _contract_invoices(env, tag)
+    env.cr.commit()
+    start = time.monotonic()
+    run_cron(env, "contract.contract_cron_for_invoice")
+    seconds = time.monotonic() - start
+    invoices = _contract_invoices(env, tag) - before
     return {"invoices": invoices, "seconds": seconds, "rate": invoices / seconds}
+
+
+def _set_aside_contracts(env, tag, schedules, aside):
+    """The contracts of these schedules (see cmd_contract_setup), a century ahead or
+    back, so that contract's cron leaves them for its second half."""
+    names = [f"Bench {tag} {schedule.id}" for schedule in schedules]
+    days = 36500 if aside else -36500
+    env.cr.execute(
+        "UPDATE contract_line SET recurring_next_date = recurring_next_date + %s"
+        " WHERE contract_id IN (SELECT id FROM contract_contract WHERE name = ANY(%s))",
+        [days, names],
+    )
+    env.cr.execute(
+        "UPDATE contract_contract SET recurring_next_date = recurring_next_date + %s"
+        " WHERE name = ANY(%s)",
+        [days, names],
+    )
+    env.cr.commit()
+    env.invalidate_all()
 
 
 def cmd_check(env, tag, per_schedule=1):
@@ -709,6 +883,9 @@ def cmd_statements_monthly(env, tag):
 
 COMMANDS = {
     "info": cmd_info,
+    "billing": cmd_billing,
+    "age": cmd_age,
+    "catchup": cmd_catchup,
     "compare": cmd_compare,
     "age_setup": cmd_age_setup,
     "catchup_setup": cmd_catchup_setup,
