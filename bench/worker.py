@@ -184,10 +184,11 @@ def cmd_catchup_setup(env, tag, size, behind):
 
 def _floor_vals(env, schedules):
     """The run's own invoice values of the schedules' due periods, less the schedule's
-    link: what the floor creates."""
+    link: what the floor creates, in the order the run takes them (by customer), so
+    that the floor's batches hold the same invoices as the run's."""
     day = today(env)
     vals_list = []
-    for schedule in schedules:
+    for schedule in schedules.sorted(lambda s: (s.commercial_partner_id.id, s.id)):
         for period in schedule._due_periods(day):
             vals = schedule._prepare_invoice_vals(period)
             vals.pop("billing_schedule_id")
