@@ -266,7 +266,12 @@ def cmd_usage_invoice(env):
     fixed2_ms, _fixed2_count = invoice(sets["fixed2"][1:], "fixed2")
     metered_ids = sets["orm"] + sets["rpc"]
     cr.execute(
-        "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id = ANY(%s)",
+        """
+        SELECT count(*), count(link.usage_id)
+          FROM crm_billing_usage u
+          LEFT JOIN crm_billing_usage_link link ON link.usage_id = u.id
+         WHERE u.schedule_id = ANY(%s)
+        """,
         [metered_ids],
     )
     usage_count, invoiced = cr.fetchone()
