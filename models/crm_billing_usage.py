@@ -102,8 +102,11 @@ class CrmBillingUsage(models.Model):
     def init(self):
         super().init()
         create_usage_link_table(self.env.cr)
-        # dropped with the module, as the table of a many2many field is
-        self.env["ir.model.relation"]._reflect_relation(self, USAGE_LINK_TABLE, self._module)
+        # dropped with the module, as the table of a many2many field is (once the
+        # model itself is reflected, on a first install)
+        self.pool.post_init(
+            self.env["ir.model.relation"]._reflect_relation, self, USAGE_LINK_TABLE, self._module
+        )
 
     # --- Invoice line link ---
 
