@@ -8,6 +8,11 @@ from odoo.tools import SQL, Query
 from .crm_billing_usage import USAGE_LINK_TABLE
 
 
+def _int_array(values):
+    """A PostgreSQL array literal of integers, for ``%s::int[]``."""
+    return "{%s}" % ",".join(str(int(value)) for value in values)
+
+
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
@@ -153,33 +158,46 @@ class AccountMoveLine(models.Model):
         schedule_ids = [schedules[line_id] or 0 for line_id in line_ids]
         Usage = self.env["crm.billing.usage"]
         Usage.flush_model(["schedule_id"])
-        rows = self.env.execute_query(
+        # the arrays go as text literals ('{1,2,…}'), parsed at once, not as
+        # thousands of query constants; the usage records are reached through their
+        # primary key (= ANY), not by hashing the whole usage table
+        usage_array = _int_array(usage_ids)
+        [(linked_count,)] = self.env.execute_query(
             SQL(
                 """
-                INSERT INTO %s (usage_id, move_line_id)
-                SELECT v.usage_id, v.line_id
-                  FROM unnest(%s::int[], %s::int[], %s::int[])
-                       AS v(usage_id, line_id, schedule_id),
-                       crm_billing_usage u
-                 WHERE u.id = v.usage_id AND u.schedule_id = v.schedule_id
-                    ON CONFLICT (usage_id) DO NOTHING
-             RETURNING usage_id
+                WITH linked AS (
+                    INSERT INTO %s (usage_id, move_line_id)
+                    SELECT v.usage_id, v.line_id
+                      FROM unnest(%s::int[], %s::int[], %s::int[])
+                           AS v(usage_id, line_id, schedule_id)
+                      JOIN crm_billing_usage u
+                        ON u.id = v.usage_id AND u.schedule_id = v.schedule_id
+                     WHERE u.id = ANY(%s::int[])
+                        ON CONFLICT (usage_id) DO NOTHING
+                 RETURNING 1
+                )
+                SELECT count(*) FROM linked
                 """,
                 SQL.identifier(USAGE_LINK_TABLE),
-                usage_ids,
-                line_ids,
-                schedule_ids,
+                usage_array,
+                _int_array(line_ids),
+                _int_array(schedule_ids),
+                usage_array,
             )
         )
         usage = Usage.browse(usage_ids)
         usage.invalidate_recordset(["invoice_line_id", "invoice_id"])
         self.browse({line.id for line, _ids in links}).invalidate_recordset(["billing_usage_ids"])
-        if len(rows) != len(usage_ids):
-            linked = {row[0] for row in rows}
-            refused = usage.filtered(lambda u: u.id not in linked)[:1].sudo()
-            if refused.invoice_line_id or len(set(usage_ids)) < len(usage_ids):
+        if linked_count != len(usage_ids):
+            expected = dict(zip(usage_ids, line_ids, strict=True))
+            refused = usage.sudo().filtered(lambda u: u.invoice_line_id.id != expected[u.id])[:1]
+            if not refused or refused.invoice_line_id:
+                # linked to another line, or already to this one, or given twice
                 raise ValidationError(
-                    _("Usage %s is already invoiced: it is billed once.", refused.reference)
+                    _(
+                        "Usage %s is already invoiced: it is billed once.",
+                        (refused or usage.sudo()[:1]).reference,
+                    )
                 )
             raise ValidationError(
                 _("Usage %s can only be invoiced by its own schedule.", refused.reference)

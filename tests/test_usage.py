@@ -198,6 +198,12 @@ class TestUsageInvoicing(UsageCommon):
         with self.assertRaisesRegex(ValidationError, "Usage once is already invoiced"):
             with self.env.cr.savepoint():
                 line._link_billing_usage([(line, usage.ids)])
+        # nor is another schedule's usage billed here
+        stranger = self._usage(self._metered_schedule(), date(2027, 3, 2), 1.0, "stranger")
+        with self.assertRaisesRegex(ValidationError, "stranger can only be invoiced by its own"):
+            with self.env.cr.savepoint():
+                line._link_billing_usage([(line, stranger.ids)])
+        self.assertFalse(stranger.invoice_line_id)
         # and the database itself refuses it, whatever the code does
         self.env.flush_all()
         with mute_logger("odoo.sql_db"), self.assertRaises(pg_errors.UniqueViolation):
