@@ -159,9 +159,10 @@ class AccountMoveLine(models.Model):
         Usage = self.env["crm.billing.usage"]
         Usage.flush_model(["schedule_id"])
         # the arrays go as text literals ('{1,2,…}'), parsed at once, not as
-        # thousands of query constants; the usage records are reached through their
-        # primary key (= ANY), not by hashing the whole usage table
-        usage_array = _int_array(usage_ids)
+        # thousands of query constants; each record's schedule is read by a
+        # correlated lookup of its primary key, a plan that does not depend on the
+        # statistics (a join was planned as a hash of the whole usage table, or as
+        # nested loops re-reading the id list)
         [(linked_count,)] = self.env.execute_query(
             SQL(
                 """
@@ -170,19 +171,17 @@ class AccountMoveLine(models.Model):
                     SELECT v.usage_id, v.line_id
                       FROM unnest(%s::int[], %s::int[], %s::int[])
                            AS v(usage_id, line_id, schedule_id)
-                      JOIN crm_billing_usage u
-                        ON u.id = v.usage_id AND u.schedule_id = v.schedule_id
-                     WHERE u.id = ANY(%s::int[])
+                     WHERE (SELECT u.schedule_id FROM crm_billing_usage u
+                             WHERE u.id = v.usage_id) = v.schedule_id
                         ON CONFLICT (usage_id) DO NOTHING
                  RETURNING 1
                 )
                 SELECT count(*) FROM linked
                 """,
                 SQL.identifier(USAGE_LINK_TABLE),
-                usage_array,
+                _int_array(usage_ids),
                 _int_array(line_ids),
                 _int_array(schedule_ids),
-                usage_array,
             )
         )
         usage = Usage.browse(usage_ids)
