@@ -256,6 +256,15 @@ def usage(bench, args, records, schedules):
         f"usage invoiced {inv['usage_invoiced']}/{inv['usage']}",
         flush=True,
     )
+    steps = inv["steps"]
+    print(
+        "ms per invoice (usage aggregation / usage link / commit): "
+        + "; ".join(
+            f"{label} {s['aggregate']:.1f} / {s['link']:.1f} / {s['commit']:.1f}"
+            for label, s in steps.items()
+        ),
+        flush=True,
+    )
 
 
 def send(bench, args):

@@ -9,11 +9,13 @@
   ``/json/2/crm.billing.usage/create`` call per batch, as an integration would;
 - the invoicing run's engine (``_generate_invoices``) in committed batches of the
   cron's size on metered schedules with their usage, against as many
-  fixed-quantity schedules, back to back in one process: time per invoice and the
-  ratio metered / fixed (target 1.3 at most), for metered lines priced per unit
-  with an allowance (one invoice line, like the fixed ones: the cost of metering)
-  and for graduated tiers (one invoice line per tier reached: two), these also
-  against fixed schedules of two lines (as many invoice lines).
+  fixed-quantity schedules, in one process: time per invoice and the ratio
+  metered / fixed (target 1.3 at most), for metered lines priced per unit with an
+  allowance (one invoice line, like the fixed ones: the cost of metering) and for
+  graduated tiers (one invoice line per tier reached: two), these also against
+  fixed schedules of two lines (as many invoice lines). At least 30 invoices of
+  each kind are timed (the ingested sets are topped up with schedules whose 1,000
+  records each are copied by SQL), in three interleaved rounds.
 """
 # pylint: disable=invalid-commit,print-used
 
@@ -26,6 +28,12 @@ from datetime import date, datetime, timedelta
 from benchlib import profile_done, profiled
 
 SETS = ("floor", "orm", "rpc", "fixed", "fixed2")
+
+#: at least this many invoices of each kind are timed (one more is the warm-up): the
+#: ingested sets are topped up with schedules whose usage is inserted by SQL
+INVOICED_MIN = 31
+#: the timed invoices of each kind are made in this many interleaved rounds
+ROUNDS = 3
 
 
 def _setup(env, schedules_count):
@@ -46,14 +54,14 @@ def _setup(env, schedules_count):
     partners = env["res.partner"].create(
         [
             {"name": f"Bench usage customer {i}", "street": "1 Road", "city": "Cork"}
-            for i in range(schedules_count)
+            for i in range(max(schedules_count, INVOICED_MIN))
         ]
     )
     tax = env["account.tax"].search(
         [("type_tax_use", "=", "sale"), ("company_id", "=", company.id)], limit=1
     )
 
-    def schedules(metered, pricing="graduated", lines=1):
+    def schedules(metered, pricing="graduated", lines=1, count=schedules_count):
         line = {
             "product_id": (product if metered else fixed_product).id,
             "name": "Data transfer" if metered else "Subscription",
@@ -79,7 +87,7 @@ def _setup(env, schedules_count):
                     "auto_post": True,
                     "line_ids": [Command.create(dict(line)) for _i in range(lines)],
                 }
-                for partner in partners
+                for partner in partners[:count]
             ]
         )
         records.action_start()
@@ -87,9 +95,13 @@ def _setup(env, schedules_count):
 
     # the "orm" set is priced per unit, the others by graduated tiers
     sets = {name: schedules(True, "unit" if name == "orm" else "graduated") for name in SETS[:3]}
-    sets["fixed"] = schedules(False)
+    # the invoiced metered sets topped up (their usage is inserted before invoicing)
+    extra = max(INVOICED_MIN - schedules_count, 0)
+    sets["orm_extra"] = schedules(True, "unit", count=extra)
+    sets["rpc_extra"] = schedules(True, "graduated", count=extra)
+    sets["fixed"] = schedules(False, count=schedules_count + extra)
     # as many invoice lines as the graduated tiers make (two tiers reached)
-    sets["fixed2"] = schedules(False, lines=2)
+    sets["fixed2"] = schedules(False, lines=2, count=schedules_count + extra)
     user = env["res.users"].create(
         {
             "name": "Bench meter",
@@ -238,35 +250,110 @@ def cmd_usage_invoice(env):
     day = date.today()
     cr = env.cr
 
-    def invoice(ids, label):
-        profiler = profiled(f"usage_invoice_{label}")
+    # the time of the metered invoices' own steps, measured as they run
+    steps = dict.fromkeys(("aggregate", "link", "commit"), 0.0)
+
+    def timed(cls, name, step):
+        original = getattr(cls, name)
+
+        def wrapper(self, *args, **kwargs):
+            started = time.monotonic()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                steps[step] += time.monotonic() - started
+
+        setattr(cls, name, wrapper)
+
+    timed(type(Schedule), "_load_usage", "aggregate")
+    timed(type(env["account.move.line"]), "_link_billing_usage", "link")
+
+    def invoice(ids, profiler=None):
+        if profiler:
+            profiler.enable()
         started = time.monotonic()
         count = 0
         for offset in range(0, len(ids), batch_size):
             batch = Schedule.browse(ids[offset : offset + batch_size])
             batch._lock_for_invoicing()
             count += len(batch._generate_invoices(day))
+            committed = time.monotonic()
             cr.commit()
+            steps["commit"] += time.monotonic() - committed
             env.invalidate_all()
-        profile_done(profiler)
-        return (time.monotonic() - started) / max(count, 1) * 1000, count
+        if profiler:
+            profiler.disable()
+        return time.monotonic() - started, count
 
-    # the usage table has just been filled: its statistics are brought up to date, as
-    # autovacuum has done long before a period's usage is invoiced in real life
-    cr.execute("ANALYZE crm_billing_usage")
+    # the sets topped up get as many records per schedule as the ingested ones, the
+    # same rows, by SQL (ingestion is measured above)
+    sets = state["sets"]
+    per = _usage_per_schedule(cr, sets["orm"])
+    for extra, model_set in (("orm_extra", "orm"), ("rpc_extra", "rpc")):
+        _insert_usage(env, sets[extra], sets[model_set][0], per, extra)
+        sets[model_set] = sets[model_set] + sets[extra]
+    # the usage table has just been filled: it is vacuumed (hint bits, visibility) and
+    # its statistics brought up to date, as autovacuum has done long before a
+    # period's usage is invoiced in real life
     cr.commit()
+    cr._cnx.autocommit = True
+    try:
+        cr.execute("VACUUM ANALYZE crm_billing_usage")
+    finally:
+        cr._cnx.autocommit = False
     # one schedule of each kind first, untimed: the process's first invoices pay its
     # warm-up (trigger trees, caches), which would weigh on whichever came first
-    sets = state["sets"]
     for label in ("orm", "rpc", "fixed", "fixed2"):
-        invoice(sets[label][:1], f"warmup_{label}")
-    unit_ms, unit_count = invoice(sets["orm"][1:], "metered_unit")
-    metered_ms, metered_count = invoice(sets["rpc"][1:], "metered")
-    fixed_ms, fixed_count = invoice(sets["fixed"][1:], "fixed")
-    fixed2_ms, _fixed2_count = invoice(sets["fixed2"][1:], "fixed2")
+        invoice(sets[label][:1])
+    # the kinds are invoiced in interleaved rounds, each round in another order, so
+    # that the machine's load and the growth of the tables weigh on all of them alike
+    kinds = {
+        "metered_unit": sets["orm"][1:],
+        "metered": sets["rpc"][1:],
+        "fixed": sets["fixed"][1:],
+        "fixed2": sets["fixed2"][1:],
+    }
+    profilers = {}
+    for label in kinds:
+        profilers[label] = profiled(f"usage_invoice_{label}")
+        if profilers[label]:
+            profilers[label].disable()
+    spent = dict.fromkeys(kinds, 0.0)
+    counts = dict.fromkeys(kinds, 0)
+    by_kind = {label: dict.fromkeys(steps, 0.0) for label in kinds}
+    order = list(kinds)
+    for round_ in range(ROUNDS):
+        for label in order[round_ % len(order) :] + order[: round_ % len(order)]:
+            ids = kinds[label]
+            chunk = ids[len(ids) * round_ // ROUNDS : len(ids) * (round_ + 1) // ROUNDS]
+            before = dict(steps)
+            seconds, count = invoice(chunk, profilers[label])
+            spent[label] += seconds
+            counts[label] += count
+            for step, value in steps.items():
+                by_kind[label][step] += value - before[step]
+    for profiler in profilers.values():
+        profile_done(profiler)
+    ms = {label: spent[label] / max(counts[label], 1) * 1000 for label in kinds}
+    unit_ms, metered_ms, fixed_ms, fixed2_ms = (
+        ms["metered_unit"],
+        ms["metered"],
+        ms["fixed"],
+        ms["fixed2"],
+    )
+    unit_count, metered_count, fixed_count = (
+        counts["metered_unit"],
+        counts["metered"],
+        counts["fixed"],
+    )
     metered_ids = sets["orm"] + sets["rpc"]
     cr.execute(
-        "SELECT count(*), count(invoice_line_id) FROM crm_billing_usage WHERE schedule_id = ANY(%s)",
+        """
+        SELECT count(*), count(link.usage_id)
+          FROM crm_billing_usage u
+          LEFT JOIN crm_billing_usage_link link ON link.usage_id = u.id
+         WHERE u.schedule_id = ANY(%s)
+        """,
         [metered_ids],
     )
     usage_count, invoiced = cr.fetchone()
@@ -280,9 +367,44 @@ def cmd_usage_invoice(env):
         "fixed2_ms": fixed2_ms,
         "tier_ratio": metered_ms / fixed2_ms,
         "invoices": [unit_count, metered_count, fixed_count],
+        # ms per invoice of each kind: usage aggregation, usage link, commit
+        "steps": {
+            label: {step: value / max(counts[label], 1) * 1000 for step, value in values.items()}
+            for label, values in by_kind.items()
+        },
         "usage_invoiced": invoiced,
         "usage": usage_count,
     }
+
+
+def _usage_per_schedule(cr, schedule_ids):
+    cr.execute("SELECT count(*) FROM crm_billing_usage WHERE schedule_id = ANY(%s)", [schedule_ids])
+    return cr.fetchone()[0] // max(len(schedule_ids), 1)
+
+
+def _insert_usage(env, schedule_ids, model_id, per, tag):
+    """Copy the usage of schedule ``model_id`` (``per`` records) to each of
+    ``schedule_ids`` with one INSERT, the schedule's own line, partner and references."""
+    if not schedule_ids:
+        return
+    cr = env.cr
+    cr.execute(
+        """
+        INSERT INTO crm_billing_usage
+               (schedule_id, line_id, product_id, company_id, partner_id, date, quantity,
+                reference, create_uid, write_uid, create_date, write_date)
+        SELECT s.id, l.id, u.product_id, u.company_id, s.commercial_partner_id, u.date,
+               u.quantity, %s || '-' || s.id || '-' || u.id, u.create_uid, u.write_uid,
+               u.create_date, u.write_date
+          FROM crm_billing_schedule s
+          JOIN crm_billing_schedule_line l ON l.schedule_id = s.id
+          JOIN crm_billing_usage u ON u.schedule_id = %s
+         WHERE s.id = ANY(%s)
+        """,
+        [tag, model_id, schedule_ids],
+    )
+    assert cr.rowcount == per * len(schedule_ids), (cr.rowcount, per, len(schedule_ids))
+    cr.commit()
 
 
 COMMANDS = {

@@ -67,8 +67,8 @@ class AccountMove(models.Model):
     def create(self, vals_list):
         """Invoices created with lines that bill usage (the billing run's) are
         created without it, and the usage of the whole batch is linked after the
-        create with one SQL UPDATE: carried in the values, a period's thousand usage
-        ids would be converted and cached with every new line."""
+        create with one SQL INSERT into the link table: carried in the values, a
+        period's thousand usage ids would be converted and cached with every new line."""
         Line = self.env["account.move.line"]
         links, created_counts = [], {}
         for index, vals in enumerate(vals_list):

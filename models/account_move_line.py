@@ -1,23 +1,120 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import SQL, Query
+
+from .crm_billing_usage import USAGE_LINK_TABLE
+
+
+def _int_array(values):
+    """A PostgreSQL array literal of integers, for ``%s::int[]``."""
+    return "{%s}" % ",".join(str(int(value)) for value in values)
 
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
 
-    billing_usage_ids = fields.One2many(
-        "crm.billing.usage", "invoice_line_id", string="Billed Usage", readonly=True
+    # the usage this line bills, from the link table (see crm_billing_usage.py)
+    billing_usage_ids = fields.Many2many(
+        "crm.billing.usage",
+        string="Billed Usage",
+        readonly=True,
+        copy=False,
+        compute="_compute_billing_usage_ids",
+        inverse="_inverse_billing_usage_ids",
+        search="_search_billing_usage_ids",
     )
+
+    def _billing_usage_links(self):
+        """{invoice line id: usage ids} of these lines, joined to the usage records."""
+        ids = [line_id for line_id in self._origin.ids if line_id]
+        if not ids:
+            return {}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT link.move_line_id, array_agg(link.usage_id ORDER BY link.usage_id)
+                  FROM %s link
+                  JOIN crm_billing_usage u ON u.id = link.usage_id
+                 WHERE link.move_line_id = ANY(%s)
+                 GROUP BY link.move_line_id
+                """,
+                SQL.identifier(USAGE_LINK_TABLE),
+                ids,
+            )
+        )
+        return dict(rows)
+
+    def _compute_billing_usage_ids(self):
+        links = self._billing_usage_links()
+        Usage = self.env["crm.billing.usage"]
+        # the records the user may read, as a one2many would show them
+        readable = Usage.browse(
+            usage_id for ids in links.values() for usage_id in ids
+        )._filtered_access("read")
+        for line in self:
+            line.billing_usage_ids = Usage.browse(links.get(line._origin.id, [])) & readable
+
+    def _inverse_billing_usage_ids(self):
+        """Usage linked through the ORM is linked like the run's; invoiced usage
+        never leaves its invoice line (only deleting the draft line frees it)."""
+        links = self._billing_usage_links()
+        pairs = []
+        for line in self:
+            old = set(links.get(line.id, []))
+            new = set(line.billing_usage_ids.ids)
+            if old - new:
+                raise UserError(
+                    _("Invoiced usage stays on its invoice line: delete the draft invoice instead.")
+                )
+            if new - old:
+                pairs.append((line, sorted(new - old)))
+        if pairs:
+            self._link_billing_usage(pairs)
+
+    def _search_billing_usage_ids(self, operator, value):
+        if operator not in ("in", "any", "any!"):
+            return NotImplemented
+        link = SQL.identifier(USAGE_LINK_TABLE)
+        if operator == "in":
+            ids = [usage_id for usage_id in value if usage_id]
+            domain = Domain.FALSE
+            if ids:
+                domain = Domain(
+                    "id",
+                    "in",
+                    SQL("SELECT move_line_id FROM %s WHERE usage_id = ANY(%s)", link, ids),
+                )
+            if len(ids) < len(value):  # False: billing no usage
+                domain |= Domain.custom(
+                    to_sql=lambda model, alias, query: SQL(
+                        "NOT EXISTS (SELECT FROM %s WHERE move_line_id = %s)",
+                        link,
+                        SQL.identifier(alias, "id"),
+                    ),
+                    predicate=lambda line: not line.billing_usage_ids,
+                )
+            return domain
+        Usage = self.env["crm.billing.usage"]
+        if operator == "any!":
+            Usage = Usage.sudo()
+        usage = value if isinstance(value, Query) else Usage._search(value)
+        return [
+            (
+                "id",
+                "in",
+                SQL("SELECT move_line_id FROM %s WHERE usage_id IN %s", link, usage.subselect()),
+            )
+        ]
 
     @api.model
     def _crm_billing_pop_usage(self, vals):
         """The usage ids that the values of a new invoice line bill
         (``billing_usage_ids`` set to a list of records), taken out of ``vals``, or
-        None: the usage is linked after the batched create with one SQL UPDATE, not
-        written record by record through the ORM."""
+        None: the usage is linked after the batched create with one SQL INSERT, not
+        through the ORM."""
         commands = vals.get("billing_usage_ids")
         if not (
             commands
@@ -32,7 +129,7 @@ class AccountMoveLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Invoice lines created with their usage are linked to it after the
-        batched create, with one SQL UPDATE for the whole batch."""
+        batched create, with one SQL INSERT for the whole batch."""
         links = []
         for index, vals in enumerate(vals_list):
             if vals.get("billing_usage_ids"):
@@ -47,47 +144,59 @@ class AccountMoveLine(models.Model):
 
     def _link_billing_usage(self, links):
         """Link usage records to the invoice lines that bill them, ``links`` being
-        (invoice line, usage ids) pairs, in one UPDATE. A record is linked once only,
-        and only to an invoice of its own schedule: anything else is refused and
-        nothing is linked."""
+        (invoice line, usage ids) pairs, with one INSERT into the link table. A
+        record is linked once only (the table's primary key), and only to an
+        invoice of its own schedule: anything else is refused and nothing is
+        linked."""
         usage_ids = [usage_id for _line, ids in links for usage_id in ids]
         line_ids = [line.id for line, ids in links for _usage_id in ids]
         if not usage_ids:
             return
         # the schedule of each line's invoice, from the cache of the new lines: the
-        # UPDATE compares it row by row without joining the invoices
+        # INSERT compares it row by row without joining the invoices
         schedules = {line.id: line.sudo().move_id.billing_schedule_id.id for line, _ids in links}
         schedule_ids = [schedules[line_id] or 0 for line_id in line_ids]
         Usage = self.env["crm.billing.usage"]
-        Usage.flush_model(["invoice_line_id", "schedule_id"])
-        rows = self.env.execute_query(
+        Usage.flush_model(["schedule_id"])
+        # the arrays go as text literals ('{1,2,…}'), parsed at once, not as
+        # thousands of query constants; each record's schedule is read by a
+        # correlated lookup of its primary key, a plan that does not depend on the
+        # statistics (a join was planned as a hash of the whole usage table, or as
+        # nested loops re-reading the id list)
+        [(linked_count,)] = self.env.execute_query(
             SQL(
                 """
-                UPDATE crm_billing_usage u
-                   SET invoice_line_id = v.line_id, write_uid = %s,
-                       write_date = now() AT TIME ZONE 'UTC'
-                  FROM unnest(%s::int[], %s::int[], %s::int[])
-                       AS v(usage_id, line_id, schedule_id)
-                 WHERE u.id = v.usage_id
-                   AND u.invoice_line_id IS NULL
-                   AND u.schedule_id = v.schedule_id
-             RETURNING u.id
+                WITH linked AS (
+                    INSERT INTO %s (usage_id, move_line_id)
+                    SELECT v.usage_id, v.line_id
+                      FROM unnest(%s::int[], %s::int[], %s::int[])
+                           AS v(usage_id, line_id, schedule_id)
+                     WHERE (SELECT u.schedule_id FROM crm_billing_usage u
+                             WHERE u.id = v.usage_id) = v.schedule_id
+                        ON CONFLICT (usage_id) DO NOTHING
+                 RETURNING 1
+                )
+                SELECT count(*) FROM linked
                 """,
-                self.env.uid,
-                usage_ids,
-                line_ids,
-                schedule_ids,
+                SQL.identifier(USAGE_LINK_TABLE),
+                _int_array(usage_ids),
+                _int_array(line_ids),
+                _int_array(schedule_ids),
             )
         )
         usage = Usage.browse(usage_ids)
         usage.invalidate_recordset(["invoice_line_id", "invoice_id"])
         self.browse({line.id for line, _ids in links}).invalidate_recordset(["billing_usage_ids"])
-        if len(rows) != len(set(usage_ids)):
-            linked = {row[0] for row in rows}
-            refused = usage.filtered(lambda u: u.id not in linked)[:1].sudo()
-            if refused.invoice_line_id:
+        if linked_count != len(usage_ids):
+            expected = dict(zip(usage_ids, line_ids, strict=True))
+            refused = usage.sudo().filtered(lambda u: u.invoice_line_id.id != expected[u.id])[:1]
+            if not refused or refused.invoice_line_id:
+                # linked to another line, or already to this one, or given twice
                 raise ValidationError(
-                    _("Usage %s is already invoiced: it is billed once.", refused.reference)
+                    _(
+                        "Usage %s is already invoiced: it is billed once.",
+                        (refused or usage.sudo()[:1]).reference,
+                    )
                 )
             raise ValidationError(
                 _("Usage %s can only be invoiced by its own schedule.", refused.reference)

@@ -2,6 +2,42 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools import SQL, Query, sql
+
+#: the link of invoiced usage records to the invoice lines that bill them
+USAGE_LINK_TABLE = "crm_billing_usage_link"
+
+
+def create_usage_link_table(cr):
+    """Create the link table of invoiced usage if it does not exist.
+
+    Invoicing a period's usage only inserts narrow rows here, instead of rewriting
+    every wide usage row and its index entries. ``usage_id`` is the primary key: the
+    database itself refuses a second link, so a record is billed once. Deleting a
+    draft invoice line deletes its links (the usage is free to be invoiced again).
+    There is no foreign key to the usage record: its check cost about as much as
+    the insert itself (see readme/BENCHMARK.md); usage ids are never reused, an
+    invoiced record cannot be deleted, and links are only ever read joined to
+    their usage records, so a link left by a schedule deleted with its usage is
+    never seen."""
+    if sql.table_exists(cr, USAGE_LINK_TABLE):
+        return
+    cr.execute(
+        SQL(
+            """
+            CREATE TABLE %(table)s (
+                usage_id integer PRIMARY KEY,
+                move_line_id integer NOT NULL
+                    REFERENCES account_move_line (id) ON DELETE CASCADE
+            );
+            CREATE INDEX %(index)s ON %(table)s (move_line_id);
+            COMMENT ON TABLE %(table)s IS 'crm_billing: usage records and their invoice lines';
+            """,
+            table=SQL.identifier(USAGE_LINK_TABLE),
+            index=SQL.identifier(f"{USAGE_LINK_TABLE}_move_line_id_idx"),
+        )
+    )
 
 
 class CrmBillingUsage(models.Model):
@@ -46,8 +82,14 @@ class CrmBillingUsage(models.Model):
         help="The sender's own reference of this record, unique per schedule: a record "
         "sent twice is refused the second time, so it counts once.",
     )
+    # set when invoiced: kept in the narrow link table (see create_usage_link_table),
+    # readable, searchable and groupable like a stored field
     invoice_line_id = fields.Many2one(
-        "account.move.line", readonly=True, copy=False, index="btree_not_null", ondelete="set null"
+        "account.move.line",
+        readonly=True,
+        copy=False,
+        compute="_compute_invoice_line_id",
+        search="_search_invoice_line_id",
     )
     invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
 
@@ -56,6 +98,107 @@ class CrmBillingUsage(models.Model):
         "UNIQUE(schedule_id, reference)",
         "This usage reference was already recorded for this schedule: a usage record counts once.",
     )
+
+    def init(self):
+        super().init()
+        create_usage_link_table(self.env.cr)
+        # dropped with the module, as the table of a many2many field is (once the
+        # model itself is reflected, on a first install)
+        self.pool.post_init(
+            self.env["ir.model.relation"]._reflect_relation, self, USAGE_LINK_TABLE, self._module
+        )
+
+    # --- Invoice line link ---
+
+    def _compute_invoice_line_id(self):
+        ids = [usage_id for usage_id in self._origin.ids if usage_id]
+        links = {}
+        if ids:
+            links = dict(
+                self.env.execute_query(
+                    SQL(
+                        "SELECT usage_id, move_line_id FROM %s WHERE usage_id = ANY(%s)",
+                        SQL.identifier(USAGE_LINK_TABLE),
+                        ids,
+                    )
+                )
+            )
+        Line = self.env["account.move.line"]
+        for usage in self:
+            usage.invoice_line_id = Line.browse(links.get(usage._origin.id))
+
+    def _search_invoice_line_id(self, operator, value):
+        """Usage by the invoice lines that bill it: ``in`` (ids, ``False`` for not
+        invoiced) and ``any`` (a domain on the invoice lines); the negative
+        operators are their negation, other operators search the lines by name.
+        Not invoiced is an anti-join on the link table's primary key."""
+        if operator not in ("in", "any", "any!"):
+            if operator in ("not in", "not any", "not any!"):
+                return NotImplemented
+            return [("invoice_line_id", "any", [("display_name", operator, value)])]
+        link = SQL.identifier(USAGE_LINK_TABLE)
+        if operator != "in":
+            Line = self.env["account.move.line"]
+            if operator == "any!":
+                Line = Line.sudo()
+            lines = value if isinstance(value, Query) else Line._search(value)
+            return [
+                (
+                    "id",
+                    "in",
+                    SQL(
+                        "SELECT usage_id FROM %s WHERE move_line_id IN %s", link, lines.subselect()
+                    ),
+                )
+            ]
+        ids = [line_id for line_id in value if line_id]
+        domain = Domain.FALSE
+        if ids:
+            domain = Domain(
+                "id",
+                "in",
+                SQL("SELECT usage_id FROM %s WHERE move_line_id = ANY(%s)", link, ids),
+            )
+        if len(ids) < len(value):  # False: not invoiced
+            domain |= Domain.custom(
+                to_sql=lambda model, alias, query: SQL(
+                    "NOT EXISTS (SELECT FROM %s WHERE usage_id = %s)",
+                    link,
+                    SQL.identifier(alias, "id"),
+                ),
+                predicate=lambda usage: not usage.invoice_line_id,
+            )
+        return domain
+
+    def _field_to_sql(self, alias, field_expr, query=None):
+        # the invoice line, from the link table: group by it, or by the invoice
+        if field_expr != "invoice_line_id" or query is None:
+            return super()._field_to_sql(alias, field_expr, query)
+        self._check_field_access(self._fields["invoice_line_id"], "read")
+        link_alias = query.make_alias(alias, "invoice_line_link")
+        query.add_join(
+            "LEFT JOIN",
+            link_alias,
+            USAGE_LINK_TABLE,
+            SQL("%s = %s", SQL.identifier(alias, "id"), SQL.identifier(link_alias, "usage_id")),
+        )
+        return SQL.identifier(link_alias, "move_line_id")
+
+    def _lock_schedules_against_invoicing(self):
+        """Make a change of these records and an invoicing run that bills them
+        exclude each other: their schedules' rows are updated (the run locks them
+        first). Whichever of the two commits second meets a serialization failure
+        and is tried again (Odoo retries the request, the run its batch), on a
+        snapshot that shows what the other did: a record cannot change or vanish
+        while the run bills it."""
+        schedule_ids = sorted(set(self.sudo().schedule_id.ids))
+        if schedule_ids:
+            self.env.execute_query(
+                SQL(
+                    "UPDATE crm_billing_schedule SET write_date = write_date WHERE id = ANY(%s)",
+                    schedule_ids,
+                )
+            )
 
     # --- Creation ---
 
@@ -233,17 +376,10 @@ class CrmBillingUsage(models.Model):
                     )
                 )
 
-    @api.constrains("invoice_line_id")
-    def _check_invoice_line(self):
-        for usage in self.filtered("invoice_line_id"):
-            if usage.invoice_line_id.move_id.billing_schedule_id != usage.schedule_id:
-                raise ValidationError(
-                    _("Usage %s can only be invoiced by its own schedule.", usage.reference)
-                )
-
     # --- Invoiced usage is frozen ---
 
     def write(self, vals):
+        self._lock_schedules_against_invoicing()
         invoiced = self.filtered("invoice_line_id")
         if invoiced:
             raise UserError(
@@ -266,6 +402,7 @@ class CrmBillingUsage(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
+        self._lock_schedules_against_invoicing()
         invoiced = self.filtered("invoice_line_id")
         if invoiced:
             raise UserError(_("Usage %s is invoiced: it cannot be deleted.", invoiced[0].reference))

@@ -184,6 +184,88 @@ class TestUsageInvoicing(UsageCommon):
         with self.assertRaisesRegex(UserError, "has usage records: it stays metered"):
             schedule.line_ids.quantity_source = "fixed"
 
+    def test_usage_is_linked_once_by_the_database(self):
+        schedule = self._metered_schedule()
+        usage = self._usage(schedule, date(2027, 3, 2), 5.0, "once")
+        with freeze_time("2027-03-31"):
+            invoice = schedule._generate_invoices()
+        line = invoice.invoice_line_ids
+        self.assertEqual(usage.invoice_line_id, line)
+        self.assertEqual(usage.invoice_id, invoice)
+        self.assertEqual(line.billing_usage_ids, usage)
+        other = invoice.line_ids.filtered(lambda aml: aml != line)[:1]  # its tax line
+        # the code refuses a second link, naming the record
+        with self.assertRaisesRegex(ValidationError, "Usage once is already invoiced"):
+            with self.env.cr.savepoint():
+                line._link_billing_usage([(line, usage.ids)])
+        # nor is another schedule's usage billed here
+        stranger = self._usage(self._metered_schedule(), date(2027, 3, 2), 1.0, "stranger")
+        with self.assertRaisesRegex(ValidationError, "stranger can only be invoiced by its own"):
+            with self.env.cr.savepoint():
+                line._link_billing_usage([(line, stranger.ids)])
+        self.assertFalse(stranger.invoice_line_id)
+        # and the database itself refuses it, whatever the code does
+        self.env.flush_all()
+        with mute_logger("odoo.sql_db"), self.assertRaises(pg_errors.UniqueViolation):
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "INSERT INTO crm_billing_usage_link (usage_id, move_line_id) VALUES (%s, %s)",
+                    [usage.id, other.id],
+                )
+        self.assertEqual(usage.invoice_line_id, line)
+
+    def test_deleting_a_draft_invoice_frees_its_usage(self):
+        schedule = self._metered_schedule(auto_post=False)
+        usage = self._usage(schedule, date(2027, 3, 2), 5.0, "m1")
+        with freeze_time("2027-03-31"):
+            march = schedule._generate_invoices()
+        self.assertEqual(march.state, "draft")
+        self.assertEqual(usage.invoice_id, march)
+        march.unlink()
+        self.assertFalse(usage.invoice_line_id)
+        self.assertIn(usage, self.Usage.search([("invoice_line_id", "=", False)]))
+        usage.quantity = 6.0  # no longer frozen
+        # the next run bills it again, as late usage of the invoiced March
+        self._usage(schedule, date(2027, 4, 2), 1.0, "a1")
+        with freeze_time("2027-04-30"):
+            april = schedule._generate_invoices()
+        self.assertEqual(usage.invoice_id, april)
+        self.assertEqual(sorted(april.invoice_line_ids.mapped("quantity")), [1.0, 6.0])
+
+    def test_invoiced_usage_is_searched_and_grouped(self):
+        schedule = self._metered_schedule()
+        billed = self._usage(schedule, date(2027, 3, 2), 5.0, "s1") | self._usage(
+            schedule, date(2027, 3, 3), 2.0, "s2"
+        )
+        pending = self._usage(schedule, date(2027, 4, 2), 1.0, "s3")
+        with freeze_time("2027-03-31"):
+            invoice = schedule._generate_invoices()
+        line = invoice.invoice_line_ids
+        mine = [("schedule_id", "=", schedule.id)]
+        Usage = self.Usage
+        self.assertEqual(Usage.search([*mine, ("invoice_line_id", "=", False)]), pending)
+        self.assertEqual(Usage.search([*mine, ("invoice_line_id", "!=", False)]), billed)
+        self.assertEqual(Usage.search([*mine, ("invoice_line_id", "in", line.ids)]), billed)
+        self.assertEqual(Usage.search([*mine, ("invoice_line_id", "not in", line.ids)]), pending)
+        self.assertEqual(Usage.search([*mine, ("invoice_id", "=", invoice.id)]), billed)
+        self.assertEqual(Usage.search([*mine, ("invoice_id.name", "=", invoice.name)]), billed)
+        self.assertEqual(billed.filtered_domain([("invoice_line_id", "=", False)]), Usage)
+        groups = Usage._read_group(mine, ["invoice_id"], ["quantity:sum"])
+        self.assertEqual(
+            sorted(groups, key=lambda group: group[1]),
+            [(self.env["account.move"], 1.0), (invoice, 7.0)],
+        )
+        groups = Usage._read_group(mine, ["invoice_line_id"], ["__count"])
+        self.assertEqual(dict(groups), {line: 2, self.env["account.move.line"]: 1})
+        Line = self.env["account.move.line"]
+        self.assertEqual(Line.search([("billing_usage_ids", "in", billed[:1].ids)]), line)
+        self.assertEqual(
+            Line.search([("billing_usage_ids", "!=", False)]).filtered(
+                lambda aml: aml.move_id == invoice
+            ),
+            line,
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestUsageInput(UsageCommon):
