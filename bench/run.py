@@ -319,7 +319,7 @@ def main_driver(args):
     if ("pair" in parts or "remind" in parts) and "billing" not in parts:
         parts.append("billing")
     quick = args.quick
-    # --quick: every part at a size that shows its ratio (about 14 minutes on two
+    # --quick: every part at a size that shows its ratio (about 8 minutes on two
     # cores); the full sizes are the (3,000 and 10,000)
     sizes = [300] if quick else [300, 3000, 10000]
     if args.sizes:
@@ -393,7 +393,7 @@ def main():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="every part at a small size (about 14 minutes on two cores)",
+        help="every part at a small size (about 8 minutes on two cores)",
     )
     parser.add_argument("--only", help=f"comma-separated parts of {PARTS + EXTRA_PARTS}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
