@@ -318,6 +318,11 @@ def _warm_up(env, schedules, floor_vals=(), contract_tag=None):
     env.invalidate_all()
 
 
+def _halves(schedules):
+    half = len(schedules) // 2
+    return schedules[:half], schedules[half:]
+
+
 def _sum(parts, **extra):
     invoices = sum(part["invoices"] for part in parts)
     seconds = sum(part["seconds"] for part in parts)
@@ -334,9 +339,7 @@ def cmd_compare(env, tag, contract=0):
     table sizes on average. OCA contract's run, when measured, goes in the middle the
     same way (its first half, then its second), so that all three meet the same table
     sizes on average. Then the check."""
-    schedules = tag_schedules(env, tag)
-    half = len(schedules) // 2
-    first, second = schedules[:half], schedules[half:]
+    first, second = _halves(tag_schedules(env, tag))
     vals_first, vals_second = _floor_vals(env, first), _floor_vals(env, second)
     contract = int(contract)
     _warm_up(env, first, vals_first, tag if contract else None)
@@ -370,11 +373,6 @@ def cmd_compare(env, tag, contract=0):
         result["contract"] = _sum([contract_a, contract_b])
     result["check"] = cmd_check(env, tag)
     return result
-
-
-def _halves(schedules):
-    half = len(schedules) // 2
-    return schedules[:half], schedules[half:]
 
 
 def _runs_interleaved(env, first_tag, second_tag):
