@@ -2,10 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
-from odoo.tools import SQL, Query
+from odoo.tools import SQL
 
-from .crm_billing_usage import USAGE_LINK_TABLE
+from .crm_billing_usage import USAGE_LINK_TABLE, search_usage_link
 
 
 def _int_array(values):
@@ -77,37 +76,14 @@ class AccountMoveLine(models.Model):
     def _search_billing_usage_ids(self, operator, value):
         if operator not in ("in", "any", "any!"):
             return NotImplemented
-        link = SQL.identifier(USAGE_LINK_TABLE)
-        if operator == "in":
-            ids = [usage_id for usage_id in value if usage_id]
-            domain = Domain.FALSE
-            if ids:
-                domain = Domain(
-                    "id",
-                    "in",
-                    SQL("SELECT move_line_id FROM %s WHERE usage_id = ANY(%s)", link, ids),
-                )
-            if len(ids) < len(value):  # False: billing no usage
-                domain |= Domain.custom(
-                    to_sql=lambda model, alias, query: SQL(
-                        "NOT EXISTS (SELECT FROM %s WHERE move_line_id = %s)",
-                        link,
-                        SQL.identifier(alias, "id"),
-                    ),
-                    predicate=lambda line: not line.billing_usage_ids,
-                )
-            return domain
-        Usage = self.env["crm.billing.usage"]
-        if operator == "any!":
-            Usage = Usage.sudo()
-        usage = value if isinstance(value, Query) else Usage._search(value)
-        return [
-            (
-                "id",
-                "in",
-                SQL("SELECT move_line_id FROM %s WHERE usage_id IN %s", link, usage.subselect()),
-            )
-        ]
+        return search_usage_link(
+            operator,
+            value,
+            "move_line_id",
+            "usage_id",
+            self.env["crm.billing.usage"],
+            lambda line: not line.billing_usage_ids,
+        )
 
     @api.model
     def _crm_billing_pop_usage(self, vals):

@@ -40,6 +40,37 @@ def create_usage_link_table(cr):
     )
 
 
+def search_usage_link(operator, value, own, other, comodel, unlinked):
+    """The domain of a search across the usage link table, for the side of it whose
+    record ids are the link's ``own`` column (``usage_id`` or ``move_line_id``):
+    ``in`` ids of the other side (``False`` for no link at all, an anti-join on the
+    link table), or ``any`` / ``any!`` a domain or query on ``comodel``, the other
+    side. ``unlinked`` is the in-memory test of "no link" of a record."""
+    link = SQL.identifier(USAGE_LINK_TABLE)
+    own, other = SQL.identifier(own), SQL.identifier(other)
+    if operator != "in":
+        if operator == "any!":
+            comodel = comodel.sudo()
+        query = value if isinstance(value, Query) else comodel._search(value)
+        return Domain(
+            "id", "in", SQL("SELECT %s FROM %s WHERE %s IN %s", own, link, other, query.subselect())
+        )
+    ids = [other_id for other_id in value if other_id]
+    domain = Domain.FALSE
+    if ids:
+        domain = Domain(
+            "id", "in", SQL("SELECT %s FROM %s WHERE %s = ANY(%s)", own, link, other, ids)
+        )
+    if len(ids) < len(value):
+        domain |= Domain.custom(
+            to_sql=lambda model, alias, query: SQL(
+                "NOT EXISTS (SELECT FROM %s WHERE %s = %s)", link, own, SQL.identifier(alias, "id")
+            ),
+            predicate=unlinked,
+        )
+    return domain
+
+
 class CrmBillingUsage(models.Model):
     """One usage record of a metered schedule line: what was used on a day.
 
@@ -136,39 +167,14 @@ class CrmBillingUsage(models.Model):
             if operator in ("not in", "not any", "not any!"):
                 return NotImplemented
             return [("invoice_line_id", "any", [("display_name", operator, value)])]
-        link = SQL.identifier(USAGE_LINK_TABLE)
-        if operator != "in":
-            Line = self.env["account.move.line"]
-            if operator == "any!":
-                Line = Line.sudo()
-            lines = value if isinstance(value, Query) else Line._search(value)
-            return [
-                (
-                    "id",
-                    "in",
-                    SQL(
-                        "SELECT usage_id FROM %s WHERE move_line_id IN %s", link, lines.subselect()
-                    ),
-                )
-            ]
-        ids = [line_id for line_id in value if line_id]
-        domain = Domain.FALSE
-        if ids:
-            domain = Domain(
-                "id",
-                "in",
-                SQL("SELECT usage_id FROM %s WHERE move_line_id = ANY(%s)", link, ids),
-            )
-        if len(ids) < len(value):  # False: not invoiced
-            domain |= Domain.custom(
-                to_sql=lambda model, alias, query: SQL(
-                    "NOT EXISTS (SELECT FROM %s WHERE usage_id = %s)",
-                    link,
-                    SQL.identifier(alias, "id"),
-                ),
-                predicate=lambda usage: not usage.invoice_line_id,
-            )
-        return domain
+        return search_usage_link(
+            operator,
+            value,
+            "usage_id",
+            "move_line_id",
+            self.env["account.move.line"],
+            lambda usage: not usage.invoice_line_id,
+        )
 
     def _field_to_sql(self, alias, field_expr, query=None):
         # the invoice line, from the link table: group by it, or by the invoice
