@@ -4,7 +4,7 @@
     "name": "CRM Billing",
     "summary": "Recurring and instalment billing, payment reminders and "
     "verifiable receipts, from the CRM",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-billing/crm_billing",
     "author": "crm_billing authors",
@@ -12,6 +12,7 @@
     "license": "LGPL-3",
     "application": False,
     "installable": True,
+    "uninstall_hook": "uninstall_hook",
     "depends": ["sale_management", "sale_crm", "account", "account_payment", "portal", "mail"],
     "external_dependencies": {"python": ["num2words"]},
     "data": [

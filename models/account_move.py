@@ -114,7 +114,7 @@ class AccountMove(models.Model):
                     )
                 )
             pairs.append((created[position], ids))
-        self.env["account.move.line"]._link_billing_usage(pairs)
+        self.env["account.move.line"]._link_billing_usage(pairs, created=True)
 
     def _crm_billing_after_create(self):
         """Log the new invoices on their schedules, and hand posted invoices of

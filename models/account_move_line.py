@@ -86,6 +86,22 @@ class AccountMoveLine(models.Model):
         )
 
     @api.model
+    def _lock_for_usage_link(self, line_ids):
+        """Make a concurrent delete of these existing lines wait for this transaction
+        and then fail to serialize (and be retried), so that the trigger that deletes
+        the links of deleted lines sees the links made here (see
+        ``create_usage_link_table``): the lines' rows are rewritten as they are, a
+        lock alone would not do it. Refused when a line no longer exists."""
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move_line SET write_date = write_date WHERE id = ANY(%s)",
+                list(line_ids),
+            )
+        )
+        if self.env.cr.rowcount != len(line_ids):
+            raise ValidationError(_("The invoice line to link usage to no longer exists."))
+
+    @api.model
     def _crm_billing_pop_usage(self, vals):
         """The usage ids that the values of a new invoice line bill
         (``billing_usage_ids`` set to a list of records), taken out of ``vals``, or
@@ -115,19 +131,21 @@ class AccountMoveLine(models.Model):
                     links.append((index, ids))
         lines = super().create(vals_list)
         if links:
-            lines._link_billing_usage([(lines[index], ids) for index, ids in links])
+            lines._link_billing_usage([(lines[index], ids) for index, ids in links], created=True)
         return lines
 
-    def _link_billing_usage(self, links):
+    def _link_billing_usage(self, links, created=False):
         """Link usage records to the invoice lines that bill them, ``links`` being
         (invoice line, usage ids) pairs, with one INSERT into the link table. A
         record is linked once only (the table's primary key), and only to an
         invoice of its own schedule: anything else is refused and nothing is
-        linked."""
+        linked. ``created``: the lines were created in this transaction."""
         usage_ids = [usage_id for _line, ids in links for usage_id in ids]
         line_ids = [line.id for line, ids in links for _usage_id in ids]
         if not usage_ids:
             return
+        if not created:
+            self._lock_for_usage_link({line.id for line, _ids in links})
         # the schedule of each line's invoice, from the cache of the new lines: the
         # INSERT compares it row by row without joining the invoices
         schedules = {line.id: line.sudo().move_id.billing_schedule_id.id for line, _ids in links}

@@ -7,35 +7,87 @@ from odoo.tools import SQL, Query, sql
 
 #: the link of invoiced usage records to the invoice lines that bill them
 USAGE_LINK_TABLE = "crm_billing_usage_link"
+#: the trigger (and its function) that deletes the links of deleted invoice lines
+USAGE_LINK_TRIGGER = "crm_billing_usage_link_unlink_lines"
 
 
 def create_usage_link_table(cr):
-    """Create the link table of invoiced usage if it does not exist.
+    """Create the link table of invoiced usage, and the trigger that frees the usage
+    of deleted invoice lines, if they do not exist.
 
     Invoicing a period's usage only inserts narrow rows here, instead of rewriting
     every wide usage row and its index entries. ``usage_id`` is the primary key: the
-    database itself refuses a second link, so a record is billed once. Deleting a
-    draft invoice line deletes its links (the usage is free to be invoiced again).
-    There is no foreign key to the usage record: its check cost about as much as
-    the insert itself (see readme/BENCHMARK.md); usage ids are never reused, an
-    invoiced record cannot be deleted, and links are only ever read joined to
+    database itself refuses a second link, so a record is billed once.
+
+    Deleting invoice lines (a draft invoice) deletes their links, so that the usage
+    is free to be invoiced again: a trigger run once per ``DELETE`` statement on
+    the invoice lines, with the deleted rows, instead of a foreign key, whose check
+    of the line on each of a period's thousand links cost more than the links
+    themselves (see readme/BENCHMARK.md). Links are only inserted for lines that
+    exist, with a lock that makes a concurrent delete wait or fail (see
+    ``account.move.line._link_billing_usage``).
+
+    There is no foreign key to the usage record either: usage ids are never reused,
+    an invoiced record cannot be deleted, and links are only ever read joined to
     their usage records, so a link left by a schedule deleted with its usage is
     never seen."""
-    if sql.table_exists(cr, USAGE_LINK_TABLE):
-        return
+    if not sql.table_exists(cr, USAGE_LINK_TABLE):
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE %(table)s (
+                    usage_id integer PRIMARY KEY,
+                    move_line_id integer NOT NULL
+                );
+                CREATE INDEX %(index)s ON %(table)s (move_line_id);
+                COMMENT ON TABLE %(table)s IS 'crm_billing: usage records and their invoice lines';
+                """,
+                table=SQL.identifier(USAGE_LINK_TABLE),
+                index=SQL.identifier(f"{USAGE_LINK_TABLE}_move_line_id_idx"),
+            )
+        )
+    # up to 19.0.1.3.0 a foreign key to the invoice line did what the trigger does
+    cr.execute(
+        SQL(
+            "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+            SQL.identifier(USAGE_LINK_TABLE),
+            SQL.identifier(f"{USAGE_LINK_TABLE}_move_line_id_fkey"),
+        )
+    )
+    # the deleted lines' ids as an array: the links are found through their index,
+    # whatever the number of deleted lines (a transition table has no statistics)
     cr.execute(
         SQL(
             """
-            CREATE TABLE %(table)s (
-                usage_id integer PRIMARY KEY,
-                move_line_id integer NOT NULL
-                    REFERENCES account_move_line (id) ON DELETE CASCADE
-            );
-            CREATE INDEX %(index)s ON %(table)s (move_line_id);
-            COMMENT ON TABLE %(table)s IS 'crm_billing: usage records and their invoice lines';
+            CREATE OR REPLACE FUNCTION %(function)s() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                DELETE FROM %(table)s
+                 WHERE move_line_id = ANY(ARRAY(SELECT id FROM crm_billing_deleted_lines));
+                RETURN NULL;
+            END
+            $$;
+            DROP TRIGGER IF EXISTS %(trigger)s ON account_move_line;
+            CREATE TRIGGER %(trigger)s AFTER DELETE ON account_move_line
+                REFERENCING OLD TABLE AS crm_billing_deleted_lines
+                FOR EACH STATEMENT EXECUTE FUNCTION %(function)s();
             """,
             table=SQL.identifier(USAGE_LINK_TABLE),
-            index=SQL.identifier(f"{USAGE_LINK_TABLE}_move_line_id_idx"),
+            function=SQL.identifier(USAGE_LINK_TRIGGER),
+            trigger=SQL.identifier(USAGE_LINK_TRIGGER),
+        )
+    )
+
+
+def drop_usage_link_trigger(cr):
+    """Drop the trigger of ``create_usage_link_table`` and its function (the
+    module's uninstallation drops the table itself)."""
+    cr.execute(
+        SQL(
+            "DROP TRIGGER IF EXISTS %(trigger)s ON account_move_line;"
+            " DROP FUNCTION IF EXISTS %(function)s()",
+            trigger=SQL.identifier(USAGE_LINK_TRIGGER),
+            function=SQL.identifier(USAGE_LINK_TRIGGER),
         )
     )
 

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import BillingCommon
+from .common import BillingCommon, CommittedWorkersCase
 
 
 class UsageCommon(BillingCommon):
@@ -223,6 +223,10 @@ class TestUsageInvoicing(UsageCommon):
         self.assertEqual(usage.invoice_id, march)
         march.unlink()
         self.assertFalse(usage.invoice_line_id)
+        self.env.cr.execute(
+            "SELECT count(*) FROM crm_billing_usage_link WHERE usage_id = %s", [usage.id]
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "the link went with the line")
         self.assertIn(usage, self.Usage.search([("invoice_line_id", "=", False)]))
         usage.quantity = 6.0  # no longer frozen
         # the next run bills it again, as late usage of the invoiced March
@@ -231,6 +235,49 @@ class TestUsageInvoicing(UsageCommon):
             april = schedule._generate_invoices()
         self.assertEqual(usage.invoice_id, april)
         self.assertEqual(sorted(april.invoice_line_ids.mapped("quantity")), [1.0, 6.0])
+
+    def test_the_database_frees_the_usage_of_deleted_lines(self):
+        """Whatever deletes a draft invoice's line (the form, or SQL), its usage is
+        free again; a line that no longer exists is not linked to."""
+        schedule = self._metered_schedule(auto_post=False)
+        usage = self._usage(schedule, date(2027, 3, 2), 5.0, "d1")
+        kept = self._usage(schedule, date(2027, 3, 3), 1.0, "d2")
+        with freeze_time("2027-03-31"):
+            march = schedule._generate_invoices()
+        line = march.invoice_line_ids
+        self.assertEqual(line.billing_usage_ids, usage | kept)
+        # the line taken off the draft invoice in the form
+        march.write({"invoice_line_ids": [Command.delete(line.id)]})
+        self.assertFalse((usage | kept).invoice_line_id)
+        # linked again to a new line, then the line deleted by SQL, with another
+        # invoice's line in the same statement
+        march.write({"invoice_line_ids": [Command.create({"name": "Again", "price_unit": 1.0})]})
+        again = march.invoice_line_ids
+        again.billing_usage_ids = usage
+        self.assertEqual(usage.invoice_line_id, again)
+        other = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": schedule.partner_id.id,
+                "invoice_line_ids": [Command.create({"name": "Other", "price_unit": 2.0})],
+            }
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "DELETE FROM account_move_line WHERE id = ANY(%s)",
+            [again.ids + other.invoice_line_ids.ids],
+        )
+        self.env.invalidate_all()
+        self.assertFalse(usage.invoice_line_id)
+        self.assertEqual(
+            self.Usage.search([("invoice_line_id", "=", False), ("id", "in", (usage | kept).ids)]),
+            usage | kept,
+        )
+        # a line that is gone cannot take usage
+        with self.assertRaisesRegex(ValidationError, "no longer exists"):
+            with self.env.cr.savepoint():
+                again._link_billing_usage([(again, usage.ids)])
+        self.assertFalse(usage.invoice_line_id)
 
     def test_invoiced_usage_is_searched_and_grouped(self):
         schedule = self._metered_schedule()
@@ -459,3 +506,95 @@ class TestUsageInput(UsageCommon):
             usage = self.schedule._get_current_usage()
         self.assertEqual(usage[0]["quantity_text"], "1,234 GB")
         self.assertEqual(usage[0]["date_start"], date(2027, 3, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestUsageLinkConcurrency(CommittedWorkersCase):
+    """The links of a deleted invoice line go with it even when the line is
+    deleted by a transaction that started before the usage was linked to it."""
+
+    def _make_draft_invoice_with_usage(self):
+        with self.registry.cursor() as cr:
+            env = self._committed_env(cr)
+            partner = env["res.partner"].create({"name": "Link Race Ltd", "street": "1 Race Road"})
+            product = env["product.product"].create({"name": "Race GB", "lst_price": 0.10})
+            schedule = env["crm.billing.schedule"].create(
+                {
+                    "partner_id": partner.id,
+                    "date_start": date(2027, 3, 1),
+                    "invoicing_mode": "postpaid",
+                    "line_ids": [
+                        Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": "Race GB",
+                                "quantity_source": "usage",
+                                "price_unit": 0.10,
+                            }
+                        )
+                    ],
+                }
+            )
+            schedule.action_start()
+            usage = env["crm.billing.usage"].create(
+                {
+                    "schedule_id": schedule.id,
+                    "product_id": product.id,
+                    "date": date(2027, 3, 2),
+                    "quantity": 5.0,
+                    "reference": "race",
+                }
+            )
+            invoice = env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "billing_schedule_id": schedule.id,
+                    "invoice_line_ids": [Command.create({"name": "Race GB", "price_unit": 0.5})],
+                }
+            )
+            ids = {
+                "partner": partner.id,
+                "product": product.id,
+                "schedule": schedule.id,
+                "usage": usage.id,
+                "invoice": invoice.id,
+                "line": invoice.invoice_line_ids.id,
+            }
+        self._add_committed_cleanup(self._delete, ids)
+        return ids
+
+    @staticmethod
+    def _delete(env, ids):
+        env["account.move"].browse(ids["invoice"]).exists().unlink()
+        schedule = env["crm.billing.schedule"].browse(ids["schedule"])
+        schedule.usage_ids.unlink()
+        schedule.write({"state": "cancelled"})
+        schedule.unlink()
+        env["product.product"].browse(ids["product"]).unlink()
+        env["res.partner"].browse(ids["partner"]).unlink()
+
+    def _links_of(self, usage_id):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM crm_billing_usage_link WHERE usage_id = %s", [usage_id]
+            )
+            return cr.fetchone()[0]
+
+    def test_a_line_deleted_while_usage_is_linked_to_it(self):
+        ids = self._make_draft_invoice_with_usage()
+        with self.registry.cursor() as deleter, self.registry.cursor() as linker_cr:
+            deleter.execute("SELECT 1")  # its snapshot, taken before the link is committed
+            linker = self._committed_env(linker_cr)
+            line = linker["account.move.line"].browse(ids["line"])
+            line._link_billing_usage([(line, [ids["usage"]])])
+            linker_cr.commit()
+            self.assertEqual(self._links_of(ids["usage"]), 1)
+            # the delete that cannot see the link fails, as a clash of two workers
+            # does: Odoo retries the request on a fresh snapshot
+            with mute_logger("odoo.sql_db"), self.assertRaises(pg_errors.SerializationFailure):
+                deleter.execute("DELETE FROM account_move_line WHERE id = %s", [ids["line"]])
+            deleter.rollback()
+            deleter.execute("DELETE FROM account_move_line WHERE id = %s", [ids["line"]])
+            deleter.commit()
+        self.assertEqual(self._links_of(ids["usage"]), 0, "the usage is free to be billed again")
