@@ -11,7 +11,15 @@ import os
 import time
 from datetime import timedelta
 
-from benchlib import QUIET, batch_rss, profile_done, profiled, run_cron, today
+from benchlib import (
+    QUIET,
+    batch_rss,
+    on_fresh_cursor,
+    profile_done,
+    profiled,
+    run_cron,
+    today,
+)
 
 #: floor 2 (one Register Payment wizard per invoice, about a second each on the
 #: benchmark machine) is measured up to this many invoices (BENCH_FLOOR2_MAX)
@@ -286,15 +294,14 @@ def cmd_check(env, tag):
 
 
 def cmd_compare(env, tag, register_limit=0):
-    """The floors, then the run, back to back in this process, then the check. Floor
-    2 on the first ``register_limit`` invoices only, if given."""
-    floor = cmd_floor(env, tag)
-    env.invalidate_all()
+    """The floors, then the run, back to back in this process, each on a cursor of
+    its own, then the check. Floor 2 on the first ``register_limit`` invoices only,
+    if given."""
+    floor = on_fresh_cursor(env, cmd_floor, tag)
     register = {"skipped": True, "rate": 0.0, "paid": 0}
     if int(tag.lstrip("k")) <= REGISTER_FLOOR_MAX:
-        register = cmd_floor_register(env, tag, register_limit)
-        env.invalidate_all()
-    run = cmd_run(env, tag)
+        register = on_fresh_cursor(env, cmd_floor_register, tag, register_limit)
+    run = on_fresh_cursor(env, cmd_run, tag)
     return {"floor": floor, "register": register, "run": run, "check": cmd_check(env, tag)}
 
 

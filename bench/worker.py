@@ -13,6 +13,7 @@ from benchlib import (
     QUIET,
     Stats,
     batch_rss,
+    on_fresh_cursor,
     profile_done,
     profiled,
     rss_mb,
@@ -344,22 +345,22 @@ def cmd_compare(env, tag, contract=0):
     contract = int(contract)
     _warm_up(env, first, vals_first, tag if contract else None)
     settle(env)
-    floor_a = cmd_floor(env, tag, vals_first)
+    floor_a = on_fresh_cursor(env, cmd_floor, tag, vals_first)
     _set_aside(env, second, True)
     settle(env)
-    run_a = cmd_run(env, tag)
+    run_a = on_fresh_cursor(env, cmd_run, tag)
     if contract:
         _set_aside_contracts(env, tag, second, True)
         settle(env)
-        contract_a = cmd_contract_run(env, tag)
+        contract_a = on_fresh_cursor(env, cmd_contract_run, tag)
         _set_aside_contracts(env, tag, second, False)
         settle(env)
-        contract_b = cmd_contract_run(env, tag)
+        contract_b = on_fresh_cursor(env, cmd_contract_run, tag)
     _set_aside(env, second, False)
     settle(env)
-    run_b = cmd_run(env, tag)
+    run_b = on_fresh_cursor(env, cmd_run, tag)
     settle(env)
-    floor_b = cmd_floor(env, tag, vals_second)
+    floor_b = on_fresh_cursor(env, cmd_floor, tag, vals_second)
     env.invalidate_all()
     # memory batch by batch within one half of the run (the one that grew most):
     # between the halves the process also ran the floor and OCA contract
@@ -388,7 +389,7 @@ def _runs_interleaved(env, first_tag, second_tag):
     for tag, part in ((first_tag, a1), (second_tag, b1), (second_tag, b2), (first_tag, a2)):
         _set_aside(env, part, False)
         settle(env)
-        runs[tag].append(cmd_run(env, tag))
+        runs[tag].append(on_fresh_cursor(env, cmd_run, tag))
     return {
         tag: _sum(
             parts,
