@@ -12,8 +12,8 @@ USAGE_LINK_TRIGGER = "crm_billing_usage_link_unlink_lines"
 
 
 def create_usage_link_table(cr):
-    """Create the link table of invoiced usage, and the trigger that frees the usage
-    of deleted invoice lines, if they do not exist.
+    """Create the link table of invoiced usage if it does not exist, and (again) the
+    trigger that frees the usage of deleted invoice lines.
 
     Invoicing a period's usage only inserts narrow rows here, instead of rewriting
     every wide usage row and its index entries. ``usage_id`` is the primary key: the
@@ -24,8 +24,8 @@ def create_usage_link_table(cr):
     the invoice lines, with the deleted rows, instead of a foreign key, whose check
     of the line on each of a period's thousand links cost more than the links
     themselves (see readme/BENCHMARK.md). Links are only inserted for lines that
-    exist, with a lock that makes a concurrent delete wait or fail (see
-    ``account.move.line._link_billing_usage``).
+    exist, and a delete racing the insert waits for it, then fails to serialize
+    (see ``account.move.line._lock_for_usage_link``).
 
     There is no foreign key to the usage record either: usage ids are never reused,
     an invoiced record cannot be deleted, and links are only ever read joined to
