@@ -146,10 +146,8 @@ class CrmBillingCustomerMail(models.AbstractModel):
         Mail = self.env["mail.mail"].sudo().with_context(clean_context(self.env.context))
         mails = Mail.create(vals_list)
         for record, mail in zip(self, mails):
-            # the layout wraps the body as the message keeps it (sanitized), as it
-            # does in the email of a post
             mail.body_html = record._render_customer_email_layout(
-                mail.body, recipients[record.id], langs[record.id]
+                mail.mail_message_id, recipients[record.id], langs[record.id]
             )
         self.env["mail.notification"].sudo().create(
             [
@@ -168,10 +166,11 @@ class CrmBillingCustomerMail(models.AbstractModel):
             )
         return mails
 
-    def _render_customer_email_layout(self, body, recipients, lang):
-        """``body`` wrapped in the layout of the emails to the customer, for
-        ``recipients`` (who are not users), as ``mail.compose.message`` renders it
-        in ``mass_mail`` mode: the same email as ``message_post`` sends them."""
+    def _render_customer_email_layout(self, message, recipients, lang):
+        """The body of ``message`` (this record's, on the customer) wrapped in the
+        layout of the emails to the customer, for ``recipients`` (who are not users),
+        as ``mail.compose.message`` renders it in ``mass_mail`` mode, but around the
+        message itself, as ``message_post`` does: the same email as a post sends."""
         self.ensure_one()
         customer = self.partner_id
         msg_vals = {
@@ -179,10 +178,6 @@ class CrmBillingCustomerMail(models.AbstractModel):
             "model": customer._name,
             "res_id": customer.id,
         }
-        # on the customer, as a post: the layout names the record it is about
-        message = self.env["mail.message"].new(
-            {**msg_vals, "body": body, "email_add_signature": False}
-        )
         recipients_data = [
             {
                 "active": True,
@@ -200,6 +195,7 @@ class CrmBillingCustomerMail(models.AbstractModel):
             }
             for partner in recipients
         ]
+        body = False
         for _lang, render_values, group in customer._notify_get_classified_recipients_iterator(
             message,
             recipients_data,
@@ -210,4 +206,4 @@ class CrmBillingCustomerMail(models.AbstractModel):
             body = customer._notify_by_email_render_layout(
                 message, group, msg_vals=msg_vals, render_values=render_values
             )
-        return body
+        return body or message.body
