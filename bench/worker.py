@@ -646,11 +646,15 @@ def cmd_remind(env, tag):
     _remind_warm_up(env)
     floor_before = _remind_floor(env, _remind_floor_reminders(env))
     env.cr.commit()
+    Reminder = type(env["crm.billing.reminder"])
+    log_on_invoices = Reminder._log_on_invoices
+    notes = _timed(Reminder, "_log_on_invoices", lambda reminders: len(reminders.invoice_ids))
     start = time.monotonic()
     profiler = profiled(f"remind_{tag}")
     run_cron(env, "crm_billing.ir_cron_payment_reminders")
     profile_done(profiler)
     seconds = time.monotonic() - start
+    Reminder._log_on_invoices = log_on_invoices
     floor_after = _remind_floor(
         env, env["crm.billing.reminder"].search([("date", "=", today(env))])
     )
@@ -685,6 +689,8 @@ def cmd_remind(env, tag):
         "seconds": seconds,
         "rate": reminders / seconds if seconds else 0.0,
         "mails": mails,
+        "notes": notes["count"],
+        "notes_seconds": notes["seconds"],
         "ok": ok,
         "verdict": (
             f"one per customer: {'OK' if ok else 'FAILED'} ({reminders} reminders, {reminded} "
@@ -692,6 +698,24 @@ def cmd_remind(env, tag):
             f"emails queued as mail.mail: {mails})"
         ),
     }
+
+
+def _timed(cls, name, count):
+    """Time every call of the method ``name`` of ``cls`` from now on: a dict whose
+    ``seconds`` sum the calls' time and ``count`` what ``count(records)`` counts."""
+    method = getattr(cls, name)
+    timer = {"seconds": 0.0, "count": 0}
+
+    def timed(self, *args, **kwargs):
+        start = time.monotonic()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            timer["seconds"] += time.monotonic() - start
+            timer["count"] += count(self)
+
+    setattr(cls, name, timed)
+    return timer
 
 
 def _remind_warm_up(env):
