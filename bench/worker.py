@@ -627,7 +627,9 @@ def cmd_send(env, tag):
 def cmd_remind(env, tag):
     """The payment-reminder cron over the overdue invoices of one data set; every
     other invoice is excluded. Invoices are not attached (their PDFs are measured
-    with auto-send)."""
+    with auto-send). The floor is timed before the run and after it, after an
+    untimed warm-up of both, and the two are averaged: timed only after the run, it
+    found warm every cache (QWeb, templates, ORM) that the run had to fill."""
     env.cr.execute(
         "UPDATE account_move m SET reminder_excluded = true FROM res_partner p"
         " WHERE p.id = m.partner_id AND p.ref IS DISTINCT FROM %s AND m.move_type = 'out_invoice'",
@@ -642,12 +644,22 @@ def cmd_remind(env, tag):
     )
     invoices, customers = env.cr.fetchone()
     env.cr.commit()
+    _remind_warm_up(env)
+    floor_before = _remind_floor(env, _remind_floor_reminders(env))
+    env.cr.commit()
+    Reminder = type(env["crm.billing.reminder"])
+    log_on_invoices = Reminder._log_on_invoices
+    notes = _timed(Reminder, "_log_on_invoices", lambda reminders: len(reminders.invoice_ids))
     start = time.monotonic()
     profiler = profiled(f"remind_{tag}")
     run_cron(env, "crm_billing.ir_cron_payment_reminders")
     profile_done(profiler)
     seconds = time.monotonic() - start
-    floor = _remind_floor(env)
+    Reminder._log_on_invoices = log_on_invoices
+    floor_after = _remind_floor(
+        env, env["crm.billing.reminder"].search([("date", "=", today(env))])
+    )
+    floor_seconds = (floor_before["seconds"] + floor_after["seconds"]) / 2
     env.cr.execute(
         "SELECT count(*), count(DISTINCT partner_id) FROM crm_billing_reminder WHERE date = %s",
         [today(env)],
@@ -668,14 +680,18 @@ def cmd_remind(env, tag):
     mails = dict(env.cr.fetchall())
     ok = reminders == customers and reminded == customers and unreminded == 0
     return {
-        "floor_seconds": floor["seconds"],
-        "floor_rate": floor["rate"],
+        "floor_before_seconds": floor_before["seconds"],
+        "floor_after_seconds": floor_after["seconds"],
+        "floor_seconds": floor_seconds,
+        "floor_rate": reminders / floor_seconds if floor_seconds else 0.0,
         "invoices": invoices,
         "customers": customers,
         "reminders": reminders,
         "seconds": seconds,
         "rate": reminders / seconds if seconds else 0.0,
         "mails": mails,
+        "notes": notes["count"],
+        "notes_seconds": notes["seconds"],
         "ok": ok,
         "verdict": (
             f"one per customer: {'OK' if ok else 'FAILED'} ({reminders} reminders, {reminded} "
@@ -685,15 +701,59 @@ def cmd_remind(env, tag):
     }
 
 
-def _remind_floor(env):
-    """Odoo's own cost of the same emails, back to back with the run in the same
-    process: the reminders' template rendered for all of them at once
-    (``mail.template._generate_template``), then one batched ``mail.mail`` create of
-    the rendered emails to the same recipients. Rolled back afterwards."""
+def _timed(cls, name, count):
+    """Time every call of the method ``name`` of ``cls`` from now on: a dict whose
+    ``seconds`` sum the calls' time and ``count`` what ``count(records)`` counts."""
+    method = getattr(cls, name)
+    timer = {"seconds": 0.0, "count": 0}
+
+    def timed(self, *args, **kwargs):
+        start = time.monotonic()
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            timer["seconds"] += time.monotonic() - start
+            timer["count"] += count(self)
+
+    setattr(cls, name, timed)
+    return timer
+
+
+def _remind_warm_up(env):
+    """One customer's reminder sent by the run and rendered by the floor, then rolled
+    back, untimed: a process's first reminder pays its warm-up (QWeb compiling the
+    templates and the layout, the ORM's caches), which would weigh on whichever of the
+    run and the floor came first."""
+    Reminder = env["crm.billing.reminder"].sudo().with_company(env.company)
+    plans = Reminder._plan_reminders(today(env))
+    reminders = Reminder._send_reminders(partners=plans[0].partner, companies=env.company)
+    _remind_floor(env, reminders)
+
+
+def _remind_floor_reminders(env):
+    """The reminders the run is about to send, recorded as it records them (invoices,
+    recipients, portal tokens) but not sent, for the floor before the run to render."""
+    day = today(env)
+    Reminder = env["crm.billing.reminder"].sudo().with_company(env.company)
+    plans = Reminder._plan_reminders(day)
+    reminders = Reminder.create([Reminder._prepare_reminder_vals(plan, day) for plan in plans])
+    Reminder._ensure_access_tokens(reminders.invoice_ids)
+    for reminder in reminders:
+        reminder.recipient_ids = reminder._get_recipients()
+    return reminders
+
+
+def _remind_floor(env, reminders):
+    """Odoo's own cost of the emails of ``reminders``, in the run's process: their
+    template rendered for all of them at once (``mail.template._generate_template``),
+    then one batched ``mail.mail`` create of the rendered emails to the same
+    recipients. Rolled back afterwards (with ``reminders`` when they were made for
+    it)."""
     from odoo import Command
 
-    reminders = env["crm.billing.reminder"].search([("date", "=", today(env))])
+    env.flush_all()
     env.invalidate_all()
+    reminders = reminders.browse(reminders.ids)
     start = time.monotonic()
     vals_list = []
     for template, group in reminders.grouped(lambda r: r.level_id.mail_template_id).items():

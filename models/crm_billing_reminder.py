@@ -239,14 +239,23 @@ class CrmBillingReminder(models.Model):
 
     def _send_all(self):
         """Deliver these reminders through their levels' channels: the emails'
-        templates are rendered for all of them at once, one call per template,
-        then each email is posted on its customer's chatter; letters and
-        activities go one by one."""
+        templates are rendered for all of them at once, one call per template, and
+        the run's emails queued together (``_queue_customer_emails``), each one the
+        customer's chatter entry; those sent by hand are posted one by one, as are
+        letters and activities."""
         emails = self.filtered(lambda r: r.channel == "email")
         for template, reminders in emails.grouped(lambda r: r._get_mail_template()).items():
             rendered = reminders._render_customer_emails(template)
             reminders._find_customer_email_authors(rendered)
-            for reminder in reminders:
+            scheduled = reminders.filtered(lambda r: not r.manual)
+            if scheduled:
+                scheduled._queue_customer_emails(
+                    template,
+                    rendered,
+                    {reminder.id: reminder._get_email_recipients() for reminder in scheduled},
+                    {reminder.id: reminder._get_email_attachments() for reminder in scheduled},
+                )
+            for reminder in reminders - scheduled:
                 reminder._send_email(values=rendered[reminder.id])
         for reminder in self - emails:
             reminder._send()
@@ -269,12 +278,21 @@ class CrmBillingReminder(models.Model):
         """Email this reminder; ``values`` is its template already rendered (see
         ``_send_all``), rendered here when not given."""
         self.ensure_one()
-        recipients = self._get_email_recipients()
-        template = self._get_mail_template()
+        self._post_customer_email(
+            self._get_mail_template(),
+            self._get_email_recipients(),
+            self._get_email_attachments(),
+            values=values,
+        )
+
+    def _get_email_attachments(self):
+        """(file name, PDF) of what the level attaches to its email: the invoices,
+        the customer's statement."""
+        self.ensure_one()
         attachments = self._get_invoice_attachments() if self.level_id.attach_invoices else []
         if self.level_id.attach_statement:
             attachments.append(self._get_statement_attachment())
-        self._post_customer_email(template, recipients, attachments, values=values)
+        return attachments
 
     def _send_letter(self):
         self.ensure_one()

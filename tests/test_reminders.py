@@ -246,6 +246,40 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         # the invoices tell their story too
         self.assertIn("Payment reminder sent (First reminder", late.message_ids[0].body)
 
+    def test_run_sends_the_email_a_post_sends(self):
+        """The run queues each customer's email as Odoo's mass mailing that keeps a
+        copy in the chatter does: the same email as posting it on the customer's
+        chatter (subject, body, sender, reply-to, recipients, attachments), its
+        message the customer's chatter entry, with one notification per recipient."""
+        self._invoice(1000.00, "2027-01-01")
+        self._invoice(200.00, "2026-12-31")
+        reminder = self._run("2027-01-08")
+        mail = self._mails(self.customer)
+        message = reminder.message_id
+        self.assertEqual(message, mail.mail_message_id)
+        self.assertEqual(self.customer.message_ids[0], message)
+        self.assertEqual(message.notification_ids.res_partner_id, self.accounts)
+        self.assertEqual(message.notification_ids.notification_type, "email")
+        # the same reminder posted on the customer's chatter, as one sent by hand is
+        # (as superuser, as the run sends)
+        with freeze_time("2027-01-08"):
+            posted = reminder.sudo()._post_customer_email(
+                reminder._get_mail_template(),
+                reminder._get_email_recipients(),
+                reminder._get_email_attachments(),
+            )
+        posted_mail = self._mails(self.customer) - mail
+        self.assertEqual(len(posted_mail), 1)
+        for field in ("subject", "email_from", "author_id", "reply_to", "body_html"):
+            self.assertEqual(mail[field], posted_mail[field], field)
+        self.assertEqual(mail.recipient_ids, posted_mail.recipient_ids)
+        self.assertEqual(
+            sorted(mail.attachment_ids.mapped("name")),
+            sorted(posted_mail.attachment_ids.mapped("name")),
+        )
+        self.assertEqual(len(mail.attachment_ids), 2, "the invoices' PDFs")
+        self.assertEqual(message.body, posted.body)
+
     def test_same_day_rerun_sends_nothing(self):
         self._invoice(1000.00, "2027-01-01")
         self.assertTrue(self._run("2027-01-08"))
