@@ -645,19 +645,27 @@ def cmd_remind(env, tag):
     invoices, customers = env.cr.fetchone()
     env.cr.commit()
     _remind_warm_up(env)
-    floor_before = _remind_floor(env, _remind_floor_reminders(env))
-    env.cr.commit()
+    floor_before = on_fresh_cursor(
+        env, lambda phase_env: _remind_floor(phase_env, _remind_floor_reminders(phase_env))
+    )
     Reminder = type(env["crm.billing.reminder"])
     log_on_invoices = Reminder._log_on_invoices
     notes = _timed(Reminder, "_log_on_invoices", lambda reminders: len(reminders.invoice_ids))
-    start = time.monotonic()
-    profiler = profiled(f"remind_{tag}")
-    run_cron(env, "crm_billing.ir_cron_payment_reminders")
-    profile_done(profiler)
-    seconds = time.monotonic() - start
+
+    def run(phase_env):
+        start = time.monotonic()
+        profiler = profiled(f"remind_{tag}")
+        run_cron(phase_env, "crm_billing.ir_cron_payment_reminders")
+        profile_done(profiler)
+        return time.monotonic() - start
+
+    seconds = on_fresh_cursor(env, run)
     Reminder._log_on_invoices = log_on_invoices
-    floor_after = _remind_floor(
-        env, env["crm.billing.reminder"].search([("date", "=", today(env))])
+    floor_after = on_fresh_cursor(
+        env,
+        lambda phase_env: _remind_floor(
+            phase_env, phase_env["crm.billing.reminder"].search([("date", "=", today(env))])
+        ),
     )
     floor_seconds = (floor_before["seconds"] + floor_after["seconds"]) / 2
     env.cr.execute(
@@ -744,33 +752,42 @@ def _remind_floor_reminders(env):
 
 
 def _remind_floor(env, reminders):
-    """Odoo's own cost of the emails of ``reminders``, in the run's process: their
-    template rendered for all of them at once (``mail.template._generate_template``),
-    then one batched ``mail.mail`` create of the rendered emails to the same
-    recipients. Rolled back afterwards (with ``reminders`` when they were made for
-    it)."""
+    """Odoo's own cost of the emails of ``reminders``, in the run's process, per batch
+    of the cron's size (as the billing floor, and as the run sends them): the batch's
+    template rendered for all of its reminders at once
+    (``mail.template._generate_template``), then one batched ``mail.mail`` create of
+    the rendered emails to the same recipients. Rolled back afterwards (with
+    ``reminders`` when they were made for it). Rendered for 2,000 customers in one
+    call, the template took 32 times as long as for 300, for 7 times the customers:
+    Odoo looks up an environment among all those still referenced at every change
+    of context (see benchlib.on_fresh_cursor), and one call keeps them all."""
     from odoo import Command
 
     env.flush_all()
     env.invalidate_all()
     reminders = reminders.browse(reminders.ids)
+    size = env["crm.billing.reminder"]._CRON_BATCH_SIZE
     start = time.monotonic()
-    vals_list = []
-    for template, group in reminders.grouped(lambda r: r.level_id.mail_template_id).items():
-        rendered = template._generate_template(group.ids, ("subject", "body_html", "email_from"))
-        vals_list += [
-            {
-                "subject": rendered[reminder.id]["subject"],
-                "body_html": rendered[reminder.id]["body_html"],
-                "email_from": rendered[reminder.id].get("email_from"),
-                "recipient_ids": [Command.set(reminder.recipient_ids.ids)],
-                "model": "res.partner",
-                "res_id": reminder.partner_id.id,
-            }
-            for reminder in group
-        ]
-    env["mail.mail"].create(vals_list)
-    env.flush_all()
+    for offset in range(0, len(reminders), size):
+        vals_list = []
+        batch = reminders[offset : offset + size]
+        for template, group in batch.grouped(lambda r: r.level_id.mail_template_id).items():
+            rendered = template._generate_template(
+                group.ids, ("subject", "body_html", "email_from")
+            )
+            vals_list += [
+                {
+                    "subject": rendered[reminder.id]["subject"],
+                    "body_html": rendered[reminder.id]["body_html"],
+                    "email_from": rendered[reminder.id].get("email_from"),
+                    "recipient_ids": [Command.set(reminder.recipient_ids.ids)],
+                    "model": "res.partner",
+                    "res_id": reminder.partner_id.id,
+                }
+                for reminder in group
+            ]
+        env["mail.mail"].create(vals_list)
+        env.flush_all()
     seconds = time.monotonic() - start
     env.cr.rollback()
     env.invalidate_all()
