@@ -87,6 +87,8 @@ class Chromium:
                 "--disable-gpu",
                 "--hide-scrollbars",
                 "--remote-debugging-port=0",
+                # Chromium 111 and newer refuse the DevTools socket to other origins
+                "--remote-allow-origins=*",
                 f"--user-data-dir={self.profile}",
                 f"--window-size={width},{height}",
                 "about:blank",
