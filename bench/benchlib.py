@@ -235,6 +235,10 @@ class Stats:
     run_batches = []  # the billing run's batches: (invoices, RSS MB)
     pdf_calls = 0
     pdf_documents = 0
+    # seconds from a transaction's first lock of an invoice sequence to its end: while
+    # one worker holds it, another worker posting on the same journal waits
+    sequence_held = 0.0
+    sequence_locked_at = None
 
 
 def instrument():
@@ -249,6 +253,33 @@ def instrument():
         return result
 
     IrCron._commit_progress = _commit_progress
+
+    from odoo.sql_db import Cursor
+
+    from odoo.addons.account.models.sequence_mixin import SequenceMixin
+
+    locked_increment = SequenceMixin._locked_increment
+
+    def _locked_increment(self, format_string, format_values):
+        if Stats.sequence_locked_at is None:
+            Stats.sequence_locked_at = time.monotonic()
+        return locked_increment(self, format_string, format_values)
+
+    SequenceMixin._locked_increment = _locked_increment
+
+    def ended(method):
+        def end(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                if Stats.sequence_locked_at is not None:
+                    Stats.sequence_held += time.monotonic() - Stats.sequence_locked_at
+                    Stats.sequence_locked_at = None
+
+        return end
+
+    Cursor.commit = ended(Cursor.commit)
+    Cursor.rollback = ended(Cursor.rollback)
 
     render = IrActionsReport._run_wkhtmltopdf
 
@@ -391,4 +422,9 @@ if __name__ == "__main__":
         sys.exit("run bench/run.py: this module only runs its workers")
     worker_spec = json.loads(sys.argv[2])
     sys.path.insert(0, os.path.dirname(worker_spec["odoo_bin"]))
-    worker_main(worker_spec, sys.argv[3], sys.argv[4:])
+    # through the module, not this __main__: the commands import benchlib, and
+    # instrument() must count into the Stats they read
+    sys.path.insert(0, HERE)
+    import benchlib
+
+    benchlib.worker_main(worker_spec, sys.argv[3], sys.argv[4:])
