@@ -4,7 +4,7 @@
     "name": "CRM Billing",
     "summary": "Recurring and instalment billing, payment reminders and "
     "verifiable receipts, from the CRM",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "Sales/Sales",
     "website": "https://github.com/crm-billing/crm_billing",
     "author": "crm_billing authors",

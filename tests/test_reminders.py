@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -279,6 +280,34 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         )
         self.assertEqual(len(mail.attachment_ids), 2, "the invoices' PDFs")
         self.assertEqual(message.body, posted.body)
+
+    def test_templates_render_the_table_without_a_vain_lookup(self):
+        """Each level's template lists the invoices, and renders without QWeb
+        looking its body up as a view (which fails, and cost a formatted traceback
+        per email: a t-call with a body in a mail template did that)."""
+        invoice = self._invoice(1000.00, "2027-01-01")
+        reminder = self._run("2027-01-08")
+        IrQweb = type(self.env["ir.qweb"])
+        get_template = IrQweb._get_template
+        failed = []
+
+        def _get_template(qweb, template):
+            try:
+                return get_template(qweb, template)
+            except Exception:
+                failed.append(template)
+                raise
+
+        for level in (self.level_courtesy, self.level_first, self.level_second, self.level_final):
+            with (
+                self.subTest(level=level.name),
+                patch.object(IrQweb, "_get_template", _get_template),
+            ):
+                body = level.mail_template_id._generate_template(reminder.ids, ["body_html"])[
+                    reminder.id
+                ]["body_html"]
+                self.assertIn(invoice.name, html2plaintext(body))
+                self.assertEqual(failed, [])
 
     def test_same_day_rerun_sends_nothing(self):
         self._invoice(1000.00, "2027-01-01")
