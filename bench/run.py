@@ -19,8 +19,9 @@ makes its own data, prints every ratio and drops the database. The parts, in ord
   full), over the run's own span;
 - ``age``: daily schedules started ten years ago against ones started today;
 - ``catchup``: schedules 12 periods behind against 12 times as many one behind;
-- ``remind``: the reminder run against Odoo's batched rendering of the same
-  template and one batched ``mail.mail`` create;
+- ``remind``: the reminder run against Odoo's own batched sending of the same
+  template in the same layout (``mail.template.send_mail_batch``: the template
+  rendered for all records at once, one batched ``mail.mail`` create);
 - ``collect``: charging posted invoices with saved payment methods against Odoo's
   own ``account.payment`` create + ``action_post`` with the same tokens;
 - ``usage``: usage ingestion against Odoo's ``create``, and metered invoices
@@ -219,7 +220,7 @@ def remind(bench, args, size, billed):
     print(
         f"{rem['invoices']} overdue invoices of {rem['customers']} customers: the run "
         f"{rem['reminders']} reminders in {rem['seconds']:.1f} s = {rem['rate']:.1f}/s; floor "
-        f"(template rendered for a batch of 100 at once + one mail.mail create a batch; "
+        f"(Odoo's mail.template.send_mail_batch of each batch of 100, in the same layout; "
         f"each batch on a cursor of its own, rolled back, after an untimed "
         f"warm-up of both, timed before the run {rem['floor_before_seconds']:.1f} s and after "
         f"it {rem['floor_after_seconds']:.1f} s, averaged) {rem['floor_rate']:.1f}/s; "

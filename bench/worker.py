@@ -769,26 +769,13 @@ def _remind_floor_reminders(env, partner_ids):
 
 
 def _remind_render(env, reminders):
-    """Odoo's own cost of the emails of ``reminders``: the template rendered for all
-    of them at once (``mail.template._generate_template``), then one batched
-    ``mail.mail`` create of the rendered emails to the same recipients."""
-    from odoo import Command
-
-    vals_list = []
+    """Odoo's own cost of the emails of ``reminders``: the template of each level
+    sent with Odoo's own batched sending, ``mail.template.send_mail_batch``, in the
+    layout the run's emails have (rendered for all of them at once, each body put in
+    the layout, one ``mail.mail`` create whose messages keep the body)."""
+    layout = env["crm.billing.customer.mail"]._customer_email_layout
     for template, group in reminders.grouped(lambda r: r.level_id.mail_template_id).items():
-        rendered = template._generate_template(group.ids, ("subject", "body_html", "email_from"))
-        vals_list += [
-            {
-                "subject": rendered[reminder.id]["subject"],
-                "body_html": rendered[reminder.id]["body_html"],
-                "email_from": rendered[reminder.id].get("email_from"),
-                "recipient_ids": [Command.set(reminder.recipient_ids.ids)],
-                "model": "res.partner",
-                "res_id": reminder.partner_id.id,
-            }
-            for reminder in group
-        ]
-    env["mail.mail"].create(vals_list)
+        template.send_mail_batch(group.ids, email_layout_xmlid=layout)
     env.flush_all()
 
 
