@@ -260,6 +260,9 @@ class CrmBillingCharge(models.Model):
         invoices = self.invoice_id
         if invoices:
             lock_rows(invoices)
+            # one query for the batch: read through the charges' prefetch set, the
+            # links would be read invoice by invoice once a commit has emptied it
+            invoices.fetch(["transaction_ids"])
             invoices.transaction_ids.invalidate_recordset()
 
     def _send(self):
@@ -435,18 +438,31 @@ class CrmBillingCharge(models.Model):
             created = Payment.with_company(company).create(
                 [self._prepare_payment_vals(tx) for tx in company_txs]
             )
+            # posting looks up each customer's fiscal position on a partner it
+            # browses alone (account.move._compute_fiscal_position_id): read the
+            # batch's at once, as Odoo's own payments have it from their destination
+            # account's compute (given here, from the invoice)
+            created.partner_id.with_company(company).fetch(["property_account_position_id"])
             created.action_post()
+            # reconciled as Odoo's Register Payment reconciles, its lines carrying
+            # skip_invoice_sync: reconciling changes no invoice line, so the
+            # invoices' dynamic lines (terms, taxes, rounding) need no sync around it
+            Line = (
+                self.env["account.move.line"]
+                .sudo()
+                .with_company(company)
+                .with_context(skip_invoice_sync=True)
+            )
             plan = []
             for transaction, payment in zip(company_txs, created, strict=True):
                 transaction.payment_id = payment
-                plan.append(
-                    (payment.move_id.line_ids + transaction.invoice_ids.line_ids).filtered(
-                        lambda line, account=payment.destination_account_id: (
-                            line.account_id == account and not line.reconciled
-                        )
+                lines = (payment.move_id.line_ids + transaction.invoice_ids.line_ids).filtered(
+                    lambda line, account=payment.destination_account_id: (
+                        line.account_id == account and not line.reconciled
                     )
                 )
-            self.env["account.move.line"].sudo().with_company(company)._reconcile_plan(plan)
+                plan.append(lines.with_env(Line.env))
+            Line._reconcile_plan(plan)
             created._crm_billing_link_invoices()
             payments |= created
         return payments
