@@ -300,6 +300,105 @@ class TestCharge(CollectionCommon):
         self.assertFalse(invoice.billing_next_charge_date)
         self.assertEqual(schedule.state, "running", "pausing is off by default")
 
+    def _register_with_token(self, invoice, token, day):
+        """Odoo's own way of paying ``invoice`` with ``token``: the Register Payment
+        wizard, which charges the token, posts the payment and reconciles it."""
+        journal = self.provider.journal_id
+        method_line = journal.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == self.provider
+        )[:1]
+        with freeze_time(day):
+            wizard = (
+                self.env["account.payment.register"]
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create(
+                    {
+                        "journal_id": journal.id,
+                        "payment_method_line_id": method_line.id,
+                        "payment_token_id": token.id,
+                    }
+                )
+            )
+            payments = wizard._create_payments()
+            self.env.flush_all()
+            self.env.cr.flush()  # the payment state's tracking
+        return payments
+
+    def _paid_state(self, invoice, payment):
+        """What paying ``invoice`` with ``payment`` leaves in the books and in the
+        invoice's chatter (its payment-state tracking message), without the ids."""
+        invoice.invalidate_recordset()
+        lines = invoice.line_ids.sorted(lambda line: (line.display_type, line.balance))
+        counterpart = payment.move_id.line_ids.filtered(
+            lambda line: line.account_id == payment.destination_account_id
+        )
+        tracking = invoice.message_ids.filtered(
+            lambda m: "payment_state" in m.tracking_value_ids.field_id.mapped("name")
+        )
+        return {
+            "invoice": invoice.read(
+                ["payment_state", "amount_residual", "amount_total", "amount_tax", "state"]
+            )[0]
+            | {"id": 0},
+            "lines": [
+                (
+                    line.display_type,
+                    line.account_id.id,
+                    line.balance,
+                    line.amount_residual,
+                    line.reconciled,
+                    bool(line.full_reconcile_id),
+                    line.matching_number == counterpart.matching_number
+                    if line.display_type == "payment_term"
+                    else None,
+                )
+                for line in lines
+            ],
+            "payment": (
+                payment.state,
+                payment.is_reconciled,
+                payment.is_matched,
+                payment.reconciled_invoice_ids == invoice,
+                invoice.matched_payment_ids == payment,
+                counterpart.reconciled,
+            ),
+            "tracking": [
+                (
+                    m.message_type,
+                    m.subtype_id.id,
+                    m.is_internal,
+                    str(m.body),
+                    [
+                        (v.field_id.name, v.old_value_char, v.new_value_char)
+                        for v in m.tracking_value_ids
+                    ],
+                    m.notified_partner_ids.ids,
+                )
+                for m in tracking
+            ],
+        }
+
+    def test_run_leaves_the_invoice_as_register_payment_does(self):
+        """The run pays and reconciles an invoice exactly as Odoo's Register Payment
+        with the same saved payment method: the same journal items, reconciliation,
+        payment state and payment-state tracking message."""
+        day = date(2027, 3, 1)
+        _schedule, invoice, _token = self._invoice_with_token("done", day=day)
+        _schedule2, invoice2, token2 = self._invoice_with_token("done", day=day)
+        # the second is paid by hand, through the wizard, before the run
+        invoice2.sudo().billing_next_charge_date = False
+        by_hand = self._register_with_token(invoice2, token2, day)
+        self._collect(day)
+        self.env.cr.flush()
+        run_payment = invoice.transaction_ids.payment_id
+        self.assertTrue(run_payment)
+        self.assertEqual(len(by_hand), 1)
+        self.assertEqual(by_hand.payment_transaction_id.state, "done")
+        self.assertEqual(
+            self._paid_state(invoice, run_payment), self._paid_state(invoice2, by_hand)
+        )
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+
     def test_database_keeps_one_open_charge_per_invoice(self):
         _schedule, invoice, token = self._invoice_with_token("pending")
         self._collect(date(2027, 3, 1))
