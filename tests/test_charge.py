@@ -41,11 +41,11 @@ class CollectionCommon(ChargeCommon, PaymentDemoCommon, BillingCommon):
         self.assertEqual(invoice.amount_total, 115.0)
         return schedule, invoice, token
 
-    def _collect(self, day):
+    def _collect(self, day, **context):
         """The collection run on ``day``, as the cron runs it (without its commits)."""
         with freeze_time(day):
             self.env.invalidate_all()
-            self.Charge._collect_payments()
+            self.Charge.with_context(**context)._collect_payments()
             self.env.invalidate_all()
 
     def _tx_link(self, tx):
@@ -300,7 +300,7 @@ class TestCharge(CollectionCommon):
         self.assertFalse(invoice.billing_next_charge_date)
         self.assertEqual(schedule.state, "running", "pausing is off by default")
 
-    def _register_with_token(self, invoice, token, day):
+    def _register_with_token(self, invoice, token, day, **context):
         """Odoo's own way of paying ``invoice`` with ``token``: the Register Payment
         wizard, which charges the token, posts the payment and reconciles it."""
         journal = self.provider.journal_id
@@ -310,7 +310,7 @@ class TestCharge(CollectionCommon):
         with freeze_time(day):
             wizard = (
                 self.env["account.payment.register"]
-                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .with_context(active_model="account.move", active_ids=invoice.ids, **context)
                 .create(
                     {
                         "journal_id": journal.id,
@@ -385,19 +385,22 @@ class TestCharge(CollectionCommon):
         day = date(2027, 3, 1)
         _schedule, invoice, _token = self._invoice_with_token("done", day=day)
         _schedule2, invoice2, token2 = self._invoice_with_token("done", day=day)
+        # with tracking on, as in a database (Odoo's test cases turn it off)
+        tracking = {"tracking_disable": False, "mail_notrack": False}
         # the second is paid by hand, through the wizard, before the run
         invoice2.sudo().billing_next_charge_date = False
-        by_hand = self._register_with_token(invoice2, token2, day)
-        self._collect(day)
+        by_hand = self._register_with_token(invoice2, token2, day, **tracking)
+        self._collect(day, **tracking)
         self.env.cr.flush()
         run_payment = invoice.transaction_ids.payment_id
         self.assertTrue(run_payment)
         self.assertEqual(len(by_hand), 1)
         self.assertEqual(by_hand.payment_transaction_id.state, "done")
-        self.assertEqual(
-            self._paid_state(invoice, run_payment), self._paid_state(invoice2, by_hand)
-        )
+        paid_state = self._paid_state(invoice, run_payment)
+        self.assertEqual(paid_state, self._paid_state(invoice2, by_hand))
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # what was compared includes the payment state's tracking message
+        self.assertEqual(len(paid_state["tracking"]), 1)
 
     def test_database_keeps_one_open_charge_per_invoice(self):
         _schedule, invoice, token = self._invoice_with_token("pending")
