@@ -772,7 +772,9 @@ def _remind_render(env, reminders):
     """Odoo's own cost of the emails of ``reminders``: the template of each level
     sent with Odoo's own batched sending, ``mail.template.send_mail_batch``, in the
     layout the run's emails have (rendered for all of them at once, each body put in
-    the layout, one ``mail.mail`` create whose messages keep the body)."""
+    the layout, one ``mail.mail`` create whose messages keep the body). The template
+    names no recipient: these emails go to none, where the run's go to the invoice
+    contacts (one more row each)."""
     layout = env["crm.billing.customer.mail"]._customer_email_layout
     for template, group in reminders.grouped(lambda r: r.level_id.mail_template_id).items():
         template.send_mail_batch(group.ids, email_layout_xmlid=layout)
@@ -784,10 +786,9 @@ def _remind_floor(env, batches, make):
     size, each batch on a cursor and transaction of its own, as the run commits
     and forgets each of its batches, and rolled back. ``batches`` are lists of
     customer ids (``make``: their reminders are first recorded, untimed, as the run
-    would record them) or of reminder ids. (Rendered in one transaction for 2,000
-    customers, the floor slowed from 59 reminders a second to 12: Odoo looks an
-    environment up among all those still referenced at every change of context,
-    see benchlib.on_fresh_cursor.)"""
+    would record them) or of reminder ids. (Rendered in one transaction of all
+    batches, as slices of one recordset of every reminder, the floor slowed from 59
+    reminders a second at 300 customers to 12 at 2,000.)"""
     from odoo import api
 
     env.cr.commit()
