@@ -756,15 +756,13 @@ def _remind_warm_up(env):
 
 def _remind_floor_reminders(env, partner_ids):
     """The reminders the run is about to send to these customers, recorded as it
-    records them (invoices, recipients, portal tokens) but not sent, for the floor
-    before the run to render."""
+    records them (invoices, portal tokens) but not sent, for the floor before the
+    run to render (the floor's emails go to no recipient, see ``_remind_render``)."""
     day = today(env)
     Reminder = env["crm.billing.reminder"].sudo().with_company(env.company)
     plans = Reminder._plan_reminders(day, partners=env["res.partner"].browse(partner_ids))
     reminders = Reminder.create([Reminder._prepare_reminder_vals(plan, day) for plan in plans])
     Reminder._ensure_access_tokens(reminders.invoice_ids)
-    for reminder in reminders:
-        reminder.recipient_ids = reminder._get_recipients()
     return reminders
 
 
