@@ -227,13 +227,6 @@ def remind(bench, args, size, billed):
         f"ratio {ratio(rem['rate'], rem['floor_rate']):.2f}; {rem['verdict']}",
         flush=True,
     )
-    if rem["notes"]:
-        print(
-            f"of the run, the notes on the invoices: {rem['notes']} in "
-            f"{rem['notes_seconds']:.1f} s = {1000 * rem['notes_seconds'] / rem['notes']:.2f} s "
-            "per 1,000 notes",
-            flush=True,
-        )
 
 
 def collect(bench, args, sizes, register_limit=0):

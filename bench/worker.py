@@ -666,9 +666,6 @@ def cmd_remind(env, tag):
         env["crm.billing.reminder"].with_company(env.company)._get_partners_to_remind(today(env))
     )
     floor_before = _remind_floor(env, split_every(size, partners.ids, list), make=True)
-    Reminder = type(env["crm.billing.reminder"])
-    log_on_invoices = Reminder._log_on_invoices
-    notes = _timed(Reminder, "_log_on_invoices", lambda reminders: len(reminders.invoice_ids))
 
     def run(phase_env):
         start = time.monotonic()
@@ -678,7 +675,6 @@ def cmd_remind(env, tag):
         return time.monotonic() - start
 
     seconds = on_fresh_cursor(env, run)
-    Reminder._log_on_invoices = log_on_invoices
     sent = env["crm.billing.reminder"].search([("date", "=", today(env))], order="id")
     floor_after = _remind_floor(env, split_every(size, sent.ids, list), make=False)
     floor_seconds = (floor_before["seconds"] + floor_after["seconds"]) / 2
@@ -712,8 +708,6 @@ def cmd_remind(env, tag):
         "seconds": seconds,
         "rate": reminders / seconds if seconds else 0.0,
         "mails": mails,
-        "notes": notes["count"],
-        "notes_seconds": notes["seconds"],
         "ok": ok,
         "verdict": (
             f"one per customer: {'OK' if ok else 'FAILED'} ({reminders} reminders, {reminded} "
@@ -721,24 +715,6 @@ def cmd_remind(env, tag):
             f"emails queued as mail.mail: {mails})"
         ),
     }
-
-
-def _timed(cls, name, count):
-    """Time every call of the method ``name`` of ``cls`` from now on: a dict whose
-    ``seconds`` sum the calls' time and ``count`` what ``count(records)`` counts."""
-    method = getattr(cls, name)
-    timer = {"seconds": 0.0, "count": 0}
-
-    def timed(self, *args, **kwargs):
-        start = time.monotonic()
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            timer["seconds"] += time.monotonic() - start
-            timer["count"] += count(self)
-
-    setattr(cls, name, timed)
-    return timer
 
 
 def _remind_warm_up(env):

@@ -342,48 +342,6 @@ class CrmBillingReminder(models.Model):
             date_deadline=self.date,
         )
 
-    def _log_on_invoices(self):
-        """Note on each invoice covered by these reminders that the customer was
-        reminded of it, all in one batch of notes."""
-        bodies = {}
-        for reminder in self:
-            bodies.update(reminder._get_invoice_notes())
-        self.invoice_ids._message_log_batch(bodies=bodies)
-
-    def _get_invoice_notes(self):
-        """The note of ``_log_on_invoices`` for each covered invoice, by invoice id."""
-        self.ensure_one()
-        level = self.level_id.name
-
-        def message(amount):
-            # one whole sentence per channel, so that each translates as a sentence
-            if self.channel == "letter":
-                return _(
-                    "Payment reminder sent (%(level)s) as a letter to print and post: "
-                    "%(amount)s still due.",
-                    level=level,
-                    amount=amount,
-                )
-            if self.channel == "activity":
-                return _(
-                    "Payment reminder sent (%(level)s) as an activity for the salesperson: "
-                    "%(amount)s still due.",
-                    level=level,
-                    amount=amount,
-                )
-            return _(
-                "Payment reminder sent (%(level)s) by email: %(amount)s still due.",
-                level=level,
-                amount=amount,
-            )
-
-        return {
-            invoice.id: message(
-                format_amount(self.env, invoice.amount_residual, invoice.currency_id)
-            )
-            for invoice in self.invoice_ids
-        }
-
     # --- The run ---
 
     @api.model
@@ -546,8 +504,12 @@ class CrmBillingReminder(models.Model):
 
     def _lock_invoices(self, invoices):
         """Lock the invoices about to be reminded, so that a user sending a reminder
-        while the run works on the same customer waits, then finds it done."""
-        lock_rows(invoices, ["reminder_level_id", "reminder_last_date", "payment_state"])
+        while the run works on the same customer waits, then finds it done. What
+        ``_refresh_plan`` reads again is read here for all of them in one query: each
+        plan's invoices are a recordset of their own, read plan by plan otherwise."""
+        fnames = ["reminder_level_id", "reminder_last_date", "payment_state"]
+        lock_rows(invoices, fnames)
+        invoices.fetch(fnames)
 
     def _plan_can_be_sent(self, plan):
         """False for a plan known to fail: an email reminder to a customer whose
@@ -586,8 +548,8 @@ class CrmBillingReminder(models.Model):
         """``_send_plan`` for several customers at once (each plan is one customer's):
         their invoices locked and re-read together, their reminders created in one
         batch and their emails rendered together, each invoice's level written once
-        per level and the invoice notes logged in one batch. Each customer still
-        gets its own message on its chatter."""
+        per level. Each customer still gets its own message on its chatter; each
+        invoice lists the reminders that asked for it (``billing_reminder_ids``)."""
         Move = self.env["account.move"]
         self._lock_invoices(Move.concat(*(plan.invoices for plan in plans)))
         plans = [plan for plan in map(self._refresh_plan, plans) if plan]
@@ -611,7 +573,6 @@ class CrmBillingReminder(models.Model):
         (listed - escalated).with_context(skip_invoice_sync=True).write(
             {"reminder_last_date": today}
         )
-        reminders._log_on_invoices()
         return reminders
 
     def _ensure_access_tokens(self, invoices):

@@ -7,7 +7,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import format_amount, format_date, html2plaintext
 
@@ -166,6 +166,41 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         self.assertEqual(other.company_id, company_2)
         self.assertNotIn(other, self.Reminder.with_user(rep).search([]))
 
+    def test_invoice_form_lists_its_reminders(self):
+        """The invoice's Payment Reminders tab lists each reminder that asked for it,
+        for the accountant and for the salesperson of the invoice, from the form
+        they open."""
+        accountant = new_test_user(
+            self.env,
+            login="accountant_reminders",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        rep = new_test_user(
+            self.env,
+            login="rep_reminders",
+            groups="base.group_user,sales_team.group_sale_salesman",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        invoice = self._invoice(100.00, "2027-01-01")
+        invoice.invoice_user_id = rep
+        first = self._run("2027-01-08")
+        second = self._run("2027-01-31")
+        self.assertEqual((first | second).level_id, self.level_first | self.level_second)
+        for user in (accountant, rep):
+            arch = invoice.with_user(user).get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertIn('name="crm_billing_reminders"', arch)
+            self.assertEqual(invoice.with_user(user).billing_reminder_ids, first | second)
+        # the accountant's form shows them (Odoo's own invoice form reads payments,
+        # which a salesperson may not: Form() cannot open it for him)
+        form = Form(invoice.with_user(accountant))
+        self.assertEqual(
+            sorted(reminder.id for reminder in form.billing_reminder_ids), (first | second).ids
+        )
+        self.assertFalse(invoice.message_ids.filtered(lambda m: "Payment reminder" in m.body))
+
     # --- the run ---
 
     def test_cron_work_list(self):
@@ -244,8 +279,12 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         self.assertIn(late.get_portal_url(), mails.body_html)
         self.assertEqual(reminders.message_id.body, mails.mail_message_id.body)
         self.assertEqual(len(mails.attachment_ids), 3, "the first reminder attaches the invoices")
-        # the invoices tell their story too
-        self.assertIn("Payment reminder sent (First reminder", late.message_ids[0].body)
+        # each invoice lists the reminders that asked for it, on the invoice itself,
+        # without a note on its chatter
+        for invoice in (late, soon, overdue):
+            self.assertEqual(invoice.billing_reminder_ids, reminders)
+        self.assertFalse(later.billing_reminder_ids)
+        self.assertFalse(late.message_ids.filtered(lambda m: "Payment reminder" in m.body))
 
     def test_run_sends_the_email_a_post_sends(self):
         """The run queues each customer's email as Odoo's mass mailing that keeps a
@@ -499,7 +538,7 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
             self.assertIn(f"Dear {partner.name}", html2plaintext(mail.body_html))
             self.assertEqual(by_partner[partner].message_id, mail.mail_message_id)
             self.assertEqual(partner.message_ids[0], mail.mail_message_id)
-            self.assertIn("Payment reminder sent (", invoice.message_ids[0].body)
+            self.assertEqual(invoice.billing_reminder_ids, by_partner[partner])
         # the other customers' invoices are not in each other's emails
         self.assertNotIn(deco_late.name, html2plaintext(self._mails(self.customer).body_html))
         self.assertIn("no email address", no_email.message_ids[0].body)
