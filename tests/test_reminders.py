@@ -167,9 +167,10 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
         self.assertNotIn(other, self.Reminder.with_user(rep).search([]))
 
     def test_invoice_form_lists_its_reminders(self):
-        """The invoice's Payment Reminders tab lists each reminder that asked for it,
-        for the accountant and for the salesperson of the invoice, from the form
-        they open."""
+        """The invoice's Payment Reminders tab lists each reminder that asked for it:
+        the accountant sees them in the invoice form; the invoice's salesperson gets
+        the tab in his view of the form and reads the same reminders. No note is
+        written in the invoice's chatter."""
         accountant = new_test_user(
             self.env,
             login="accountant_reminders",
