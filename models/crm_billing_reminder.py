@@ -563,17 +563,45 @@ class CrmBillingReminder(models.Model):
         invoice_levels = {}
         for plan in plans:
             invoice_levels.update(plan.invoice_levels)
-        escalated = Move.concat(*invoice_levels)
-        # a reminder level is no accounting change: the invoices' lines need not be
-        # synchronised again (account.move.write does it at every call otherwise)
-        escalated = escalated.with_context(skip_invoice_sync=True)
-        for level, invoices in escalated.grouped(lambda m: invoice_levels[m]).items():
-            invoices.write({"reminder_level_id": level.id, "reminder_last_date": today})
         listed = Move.concat(*(plan.invoices for plan in plans))
-        (listed - escalated).with_context(skip_invoice_sync=True).write(
-            {"reminder_last_date": today}
-        )
+        self._write_invoice_reminders(listed | Move.concat(*invoice_levels), invoice_levels, today)
         return reminders
+
+    @api.model
+    def _write_invoice_reminders(self, invoices, invoice_levels, today):
+        """Date the last reminder of ``invoices`` and move each invoice of
+        ``invoice_levels`` (invoice: level) up to its level, in one query.
+
+        Both fields are crm_billing's own bookkeeping, tracked by nobody and computed
+        from by nothing stored: no accounting change. ``account.move.write`` would
+        check a posted invoice's lock dates and hash and prepare its tracking at every
+        call, 5 % of a reminder run. The invoices are locked already."""
+        fnames = ["reminder_level_id", "reminder_last_date", "write_uid", "write_date"]
+        invoices.flush_recordset(fnames)
+        rows = [
+            SQL(
+                "(%s, %s)",
+                invoice.id,
+                invoice_levels[invoice].id if invoice in invoice_levels else None,
+            )
+            for invoice in invoices
+        ]
+        self.env.cr.execute(
+            SQL(
+                """UPDATE account_move m
+                      SET reminder_level_id = COALESCE(v.level_id::int4, m.reminder_level_id),
+                          reminder_last_date = %(today)s,
+                          write_uid = %(uid)s,
+                          write_date = %(now)s
+                     FROM (VALUES %(rows)s) AS v(id, level_id)
+                    WHERE m.id = v.id""",
+                today=today,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                rows=SQL(", ").join(rows),
+            )
+        )
+        invoices.invalidate_recordset(fnames)
 
     def _ensure_access_tokens(self, invoices):
         """Give each of ``invoices`` that has none its portal access token, all in one
