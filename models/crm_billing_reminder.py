@@ -574,8 +574,9 @@ class CrmBillingReminder(models.Model):
 
         Both fields are crm_billing's own bookkeeping, tracked by nobody and computed
         from by nothing stored: no accounting change. ``account.move.write`` would
-        check a posted invoice's lock dates and hash and prepare its tracking at every
-        call, 5 % of a reminder run. The invoices are locked already."""
+        check each posted invoice's hashed and read-only fields, run its balance and
+        line-sync guards and prepare its tracking: 5 % of a reminder run. The
+        invoices are locked already."""
         fnames = ["reminder_level_id", "reminder_last_date", "write_uid", "write_date"]
         invoices.flush_recordset(fnames)
         rows = [
