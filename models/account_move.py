@@ -63,6 +63,23 @@ class AccountMove(models.Model):
     )
     billing_charge_count = fields.Integer(compute="_compute_billing_charge_count")
 
+    #: what the payment reminders keep on the invoices they ask for, and nobody else
+    _CRM_BILLING_REMINDER_FIELDS = (
+        "reminder_level_id",
+        "reminder_last_date",
+        "billing_reminder_ids",
+    )
+
+    def write(self, vals):
+        if not self.env.su and any(fname in vals for fname in self._CRM_BILLING_REMINDER_FIELDS):
+            raise UserError(
+                _(
+                    "An invoice's reminder level, last reminder date and payment reminders "
+                    "are kept by the payment reminders: they cannot be changed by hand."
+                )
+            )
+        return super().write(vals)
+
     @api.model_create_multi
     def create(self, vals_list):
         """Invoices created with lines that bill usage (the billing run's) are

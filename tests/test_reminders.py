@@ -6,7 +6,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tests.common import new_test_user
 from odoo.tools import format_amount, format_date, html2plaintext
@@ -201,6 +201,18 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
             sorted(reminder.id for reminder in form.billing_reminder_ids), (first | second).ids
         )
         self.assertFalse(invoice.message_ids.filtered(lambda m: "Payment reminder" in m.body))
+        # nobody rewrites that history over RPC, not even the invoice's own people
+        for user in (accountant, rep):
+            for vals in (
+                {"billing_reminder_ids": [Command.clear()]},
+                {"reminder_level_id": False},
+                {"reminder_last_date": "2027-01-01"},
+            ):
+                with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
+                    invoice.with_user(user).write(vals)
+        self.assertEqual(invoice.billing_reminder_ids, first | second)
+        self.assertEqual(invoice.reminder_level_id, self.level_second)
+        self.assertEqual(invoice.reminder_last_date, date(2027, 1, 31))
 
     # --- the run ---
 
