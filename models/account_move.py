@@ -70,7 +70,7 @@ class AccountMove(models.Model):
         "billing_reminder_ids",
     )
 
-    def write(self, vals):
+    def _crm_billing_check_reminder_fields(self, vals):
         if not self.env.su and any(fname in vals for fname in self._CRM_BILLING_REMINDER_FIELDS):
             raise UserError(
                 _(
@@ -78,6 +78,9 @@ class AccountMove(models.Model):
                     "are kept by the payment reminders: they cannot be changed by hand."
                 )
             )
+
+    def write(self, vals):
+        self._crm_billing_check_reminder_fields(vals)
         return super().write(vals)
 
     @api.model_create_multi
@@ -86,6 +89,8 @@ class AccountMove(models.Model):
         created without it, and the usage of the whole batch is linked after the
         create with one SQL INSERT into the link table: carried in the values, a
         period's thousand usage ids would be converted and cached with every new line."""
+        for vals in vals_list:
+            self._crm_billing_check_reminder_fields(vals)
         Line = self.env["account.move.line"]
         links, created_counts = [], {}
         for index, vals in enumerate(vals_list):

@@ -210,6 +210,14 @@ class TestPaymentReminders(BillingInvoiceHelpers, AccountTestInvoicingCommon):
             ):
                 with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
                     invoice.with_user(user).write(vals)
+            with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
+                self.env["account.move"].with_user(user).create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": self.customer.id,
+                        "reminder_level_id": self.level_final.id,
+                    }
+                )
         self.assertEqual(invoice.billing_reminder_ids, first | second)
         self.assertEqual(invoice.reminder_level_id, self.level_second)
         self.assertEqual(invoice.reminder_last_date, date(2027, 1, 31))
