@@ -273,6 +273,11 @@ class TestReceiptHardening(BillingCommon):
         ):
             with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
                 self.payment.with_user(self.accountant).write(vals)
+            # nor with the receipt code's context key, which any RPC call can pass
+            with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
+                self.payment.with_user(self.accountant).with_context(
+                    crm_billing_receipt_issuing=True
+                ).write(vals)
         with self.assertRaisesRegex(AccessError, "cannot be set by hand"):
             self.env["account.payment"].with_user(self.accountant).create(
                 {
