@@ -1,5 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
@@ -171,6 +173,76 @@ class AccountMove(models.Model):
             )
         if bodies:
             self.env["crm.billing.schedule"].browse(bodies)._message_log_batch(bodies)
+
+    def _crm_billing_log_with_tracking(self, bodies, author_id):
+        """Log ``bodies`` ({invoice id: body}) on these invoices in one batch, each
+        note also carrying the tracking Odoo would post for the invoice at commit
+        (the payment status the collection run just set): the same tracking values
+        and subtype as Odoo's own tracking message, in one message instead of two.
+
+        Left to Odoo's own tracking, as they are: the invoices whose change would
+        notify a follower (subscribed to the tracking's subtype), and those whose
+        tracking message has a body or an author of its own. Only a change tracked
+        by the time of this call is carried: a later one is tracked by Odoo."""
+        self.flush_model()  # the payment status recomputed, its tracking prepared
+        # mail.thread._track_prepare keeps each record's initial values there
+        # until mail.thread._track_finalize posts them at commit
+        data = self.env.cr.precommit.data
+        pending = data.get(f"mail.tracking.{self._name}", {})
+        own_body_or_author = set(data.get(f"mail.tracking.message.{self._name}", ())) | set(
+            data.get(f"mail.tracking.author.{self._name}", ())
+        )
+        tracked_fields = None
+        tracking = {}
+        for move in self:
+            initial = pending.get(move.id)
+            if not initial or move.id in own_body_or_author:
+                continue
+            if tracked_fields is None:
+                tracked_fields = self.fields_get(
+                    self._track_get_fields(),
+                    attributes=("string", "type", "selection", "currency_field"),
+                )
+            changes, values = move._mail_track(tracked_fields, initial)
+            if changes:
+                subtype = move._track_subtype({fname: initial[fname] for fname in changes})
+                tracking[move.id] = (subtype or self.env["mail.message.subtype"], values)
+        subtypes = self.env["mail.message.subtype"].union(*(s for s, _v in tracking.values()))
+        if subtypes:
+            followers = (
+                self.env["mail.followers"]
+                .sudo()
+                .search_fetch(
+                    [
+                        ("res_model", "=", self._name),
+                        ("res_id", "in", list(tracking)),
+                        ("subtype_ids", "in", subtypes.ids),
+                    ],
+                    ["res_id"],
+                )
+            )
+            for res_id in set(followers.mapped("res_id")):
+                del tracking[res_id]
+        messages = self._message_log_batch(bodies, author_id=author_id)
+        if not tracking:
+            return messages
+        for move_id in tracking:
+            del pending[move_id]  # tracked here, not again at commit
+        message_ids = {message.res_id: message.id for message in messages}
+        self.env["mail.tracking.value"].sudo().create(
+            [
+                dict(vals, mail_message_id=message_ids[move_id])
+                for move_id, (_subtype, values) in tracking.items()
+                for _0, _0, vals in values
+            ]
+        )
+        by_subtype = defaultdict(list)
+        for move_id, (subtype, _values) in tracking.items():
+            if subtype:
+                by_subtype[subtype].append(message_ids[move_id])
+        for subtype, ids in by_subtype.items():
+            self.env["mail.message"].sudo().browse(ids).subtype_id = subtype
+        return messages
 
     # --- Payment reminders ---
 

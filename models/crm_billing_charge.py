@@ -370,7 +370,11 @@ class CrmBillingCharge(models.Model):
             bodies[charge.invoice_id.id] = Markup("<br/>").join(parts)
         Move = self.env["account.move"].sudo()
         for author_id, bodies in bodies_by_author.items():
-            Move.browse(bodies)._message_log_batch(bodies, author_id=author_id)
+            if author_id == self.env.user.partner_id.id:
+                # the author of Odoo's tracking message too: it goes in the note
+                Move.browse(bodies)._crm_billing_log_with_tracking(bodies, author_id)
+            else:
+                Move.browse(bodies)._message_log_batch(bodies, author_id=author_id)
 
     def _payable_transactions(self):
         """The done transactions of these charges that still need their payment, and

@@ -41,11 +41,17 @@ class CollectionCommon(ChargeCommon, PaymentDemoCommon, BillingCommon):
         self.assertEqual(invoice.amount_total, 115.0)
         return schedule, invoice, token
 
-    def _collect(self, day, **context):
-        """The collection run on ``day``, as the cron runs it (without its commits)."""
+    def _collect(self, day, as_cron=False, **context):
+        """The collection run on ``day``, as the cron runs it (without its commits);
+        ``as_cron``: as the cron's user, too."""
+        charges = self.Charge
+        if as_cron:
+            charges = charges.with_user(
+                self.env.ref("crm_billing.ir_cron_collect_payments").user_id
+            )
         with freeze_time(day):
             self.env.invalidate_all()
-            self.Charge.with_context(**context)._collect_payments()
+            charges.with_context(**context)._collect_payments()
             self.env.invalidate_all()
 
     def _tx_link(self, tx):
@@ -366,8 +372,6 @@ class TestCharge(CollectionCommon):
                 (
                     m.message_type,
                     m.subtype_id.id,
-                    m.is_internal,
-                    str(m.body),
                     [
                         (v.field_id.name, v.old_value_char, v.new_value_char)
                         for v in m.tracking_value_ids
@@ -381,7 +385,8 @@ class TestCharge(CollectionCommon):
     def test_run_leaves_the_invoice_as_register_payment_does(self):
         """The run pays and reconciles an invoice exactly as Odoo's Register Payment
         with the same saved payment method: the same journal items, reconciliation,
-        payment state and payment-state tracking message."""
+        payment state and payment-state tracking (values, subtype, nobody notified),
+        the tracking carried by the run's note of the transaction."""
         day = date(2027, 3, 1)
         _schedule, invoice, _token = self._invoice_with_token("done", day=day)
         _schedule2, invoice2, token2 = self._invoice_with_token("done", day=day)
@@ -390,7 +395,7 @@ class TestCharge(CollectionCommon):
         # the second is paid by hand, through the wizard, before the run
         invoice2.sudo().billing_next_charge_date = False
         by_hand = self._register_with_token(invoice2, token2, day, **tracking)
-        self._collect(day, **tracking)
+        self._collect(day, as_cron=True, **tracking)
         self.env.cr.flush()
         run_payment = invoice.transaction_ids.payment_id
         self.assertTrue(run_payment)
@@ -401,6 +406,55 @@ class TestCharge(CollectionCommon):
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         # what was compared includes the payment state's tracking message
         self.assertEqual(len(paid_state["tracking"]), 1)
+        self.assertEqual(paid_state["tracking"][0][1], self.env.ref("account.mt_invoice_paid").id)
+        # Odoo's own is a message of its own, with no text; the run's is its note
+        # of the transaction, which says what the tracking is for
+        odoo_tracking = invoice2.message_ids.filtered("tracking_value_ids")
+        self.assertFalse(odoo_tracking.body)
+        run_tracking = invoice.message_ids.filtered("tracking_value_ids")
+        self.assertEqual(len(run_tracking), 1)
+        tx = invoice.transaction_ids
+        for text in (self._tx_link(tx), "has been confirmed", "has been posted"):
+            self.assertIn(text, str(run_tracking.body))
+        self.assertEqual(
+            len(invoice.message_ids.filtered(lambda m: self._tx_link(tx) in str(m.body))), 1
+        )
+        # the cron's author, OdooBot, as Odoo's would be in the cron
+        self.assertEqual(run_tracking.author_id, self.env.ref("base.partner_root"))
+
+    def test_followed_payment_state_is_notified_as_by_odoo(self):
+        """A follower who asked to hear of paid invoices is told by Odoo's own
+        tracking message, which the run leaves as it is for that invoice."""
+        day = date(2027, 3, 1)
+        _schedule, invoice, _token = self._invoice_with_token("done", day=day)
+        _schedule2, invoice2, _token2 = self._invoice_with_token("done", day=day)
+        watcher = self.env["res.partner"].create(
+            {"name": "Paid Watcher", "email": "watcher@example.com"}
+        )
+        paid = self.env.ref("account.mt_invoice_paid")
+        invoice.message_subscribe(watcher.ids, subtype_ids=paid.ids)
+        self._collect(day, as_cron=True, tracking_disable=False, mail_notrack=False)
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        # followed: Odoo's own message, notified; the run's note apart, untracked
+        tracking = invoice.message_ids.filtered("tracking_value_ids")
+        self.assertEqual(len(tracking), 1)
+        self.assertEqual(tracking.subtype_id, paid)
+        self.assertIn(watcher, tracking.notified_partner_ids)
+        self.assertNotIn(self._tx_link(invoice.transaction_ids), str(tracking.body))
+        # not followed: one message, the note carrying the tracking
+        tracking2 = invoice2.message_ids.filtered("tracking_value_ids")
+        self.assertEqual(len(tracking2), 1)
+        self.assertEqual(tracking2.subtype_id, paid)
+        self.assertIn(self._tx_link(invoice2.transaction_ids), str(tracking2.body))
+        self.assertFalse(tracking2.notified_partner_ids)
+        for move in invoice | invoice2:
+            self.assertEqual(
+                move.message_ids.tracking_value_ids.mapped(
+                    lambda v: (v.field_id.name, v.old_value_char, v.new_value_char)
+                ),
+                [("payment_state", "Not Paid", "Paid")],
+            )
 
     def test_database_keeps_one_open_charge_per_invoice(self):
         _schedule, invoice, token = self._invoice_with_token("pending")
