@@ -341,7 +341,9 @@ class CrmBillingCharge(models.Model):
         """Log on each invoice, in one note, what Odoo's payment flow would have
         posted there one message at a time for the transaction of its charge: sent,
         answered (for the charges in ``sent``) and, for the transactions in
-        ``post_processed``, its payment posted. One batched log per author."""
+        ``post_processed``, its payment posted. One batched log per author; the
+        note also carries the invoice's payment-status tracking when its author is
+        the one of Odoo's tracking message (``_crm_billing_log_with_tracking``)."""
         bodies_by_author = {}
         for charge in self:
             transaction = charge.transaction_id.with_context(**{DEFER_TX_LOG_KEY: True})
