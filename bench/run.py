@@ -233,7 +233,8 @@ def collect(bench, args, sizes, register_limit=0):
     section("Payment collection against its floor (payment_demo tokens)")
     print(
         "floor = Odoo's account.payment create + action_post with the same tokens, per "
-        "batch of 50; run = the collection cron (charges, payments posted and reconciled)"
+        "batch of 50; run = the collection cron (charges, payments posted and reconciled); "
+        "interleaved in halves (floor, run, run, floor), each on vacuumed tables"
     )
     print(
         "floor 2 = Odoo's Register Payment wizard (account.payment.register._create_payments: "
