@@ -243,15 +243,9 @@ class CrmBillingCharge(models.Model):
         invoices.invalidate_recordset(["billing_next_charge_date"])
         if not vals_list:
             return Charge
-        # one create per payment method: payment's check of the token is made for one
-        Transaction = self.env["payment.transaction"].sudo()
-        by_token = {}
-        for vals, tx_vals in zip(vals_list, tx_vals_list, strict=True):
-            by_token.setdefault(tx_vals["token_id"], []).append((vals, tx_vals))
-        for pairs in by_token.values():
-            transactions = Transaction.create([tx_vals for _vals, tx_vals in pairs])
-            for (vals, _tx_vals), transaction in zip(pairs, transactions, strict=True):
-                vals["transaction_id"] = transaction.id
+        transactions = self.env["payment.transaction"].sudo().create(tx_vals_list)
+        for vals, transaction in zip(vals_list, transactions, strict=True):
+            vals["transaction_id"] = transaction.id
         return Charge.create(vals_list)
 
     def _lock_invoices(self):

@@ -1,6 +1,6 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import models
+from odoo import api, models
 
 #: context key under which the collection run logs its transactions' messages itself
 DEFER_TX_LOG_KEY = "crm_billing_defer_tx_log"
@@ -26,3 +26,11 @@ class PaymentTransaction(models.Model):
         if self._crm_billing_logs_itself():
             return None
         return super()._log_message_on_linked_documents(message)
+
+    @api.constrains("token_id")
+    def _check_token_is_active(self):
+        # Odoo's check reads its transactions' tokens as one record: checked one
+        # transaction at a time, a batch of transactions of several customers (the
+        # collection run creates a batch's at once) passes it too
+        for transaction in self:
+            super(PaymentTransaction, transaction)._check_token_is_active()

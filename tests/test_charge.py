@@ -456,6 +456,43 @@ class TestCharge(CollectionCommon):
                 [("payment_state", "Not Paid", "Paid")],
             )
 
+    def test_one_run_charges_several_payment_methods_at_once(self):
+        """The run opens a batch's transactions in one create, whatever their payment
+        methods; Odoo's check that a payment method is not archived still holds for
+        each transaction of such a batch."""
+        day = date(2027, 3, 1)
+        _schedule1, invoice1, token1 = self._invoice_with_token("done", day=day)
+        _schedule2, invoice2, token2 = self._invoice_with_token("done", day=day)
+        self.assertNotEqual(token1, token2)
+        self._collect(day)
+        for invoice, token in ((invoice1, token1), (invoice2, token2)):
+            tx = invoice.transaction_ids
+            self.assertEqual(len(tx), 1)
+            self.assertEqual((tx.state, tx.token_id, tx.amount), ("done", token, 115.0))
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+            self.assertEqual(invoice.amount_residual, 0.0)
+        archived = self._demo_token("done")
+        archived.active = False
+
+        def tx_vals(token, reference):
+            return {
+                "provider_id": self.provider.id,
+                "payment_method_id": token.payment_method_id.id,
+                "reference": reference,
+                "amount": 10.0,
+                "currency_id": self.env.company.currency_id.id,
+                "partner_id": self.customer.id,
+                "token_id": token.id,
+                "operation": "offline",
+            }
+
+        Transaction = self.env["payment.transaction"]
+        created = Transaction.create([tx_vals(token1, "BATCH-1"), tx_vals(token2, "BATCH-2")])
+        self.assertEqual(created.token_id, token1 | token2)
+        with self.assertRaisesRegex(ValidationError, "archived token"), self.cr.savepoint():
+            Transaction.create([tx_vals(token1, "BATCH-3"), tx_vals(archived, "BATCH-4")])
+        self.assertFalse(Transaction.search([("reference", "in", ("BATCH-3", "BATCH-4"))]))
+
     def test_database_keeps_one_open_charge_per_invoice(self):
         _schedule, invoice, token = self._invoice_with_token("pending")
         self._collect(date(2027, 3, 1))
