@@ -30,7 +30,7 @@ class PaymentTransaction(models.Model):
     @api.constrains("token_id")
     def _check_token_is_active(self):
         # Odoo's check reads its transactions' tokens as one record: checked one
-        # transaction at a time, a batch of transactions of several customers (the
-        # collection run creates a batch's at once) passes it too
+        # transaction at a time, a batch of transactions with several payment
+        # methods (the collection run creates a batch's at once) passes it too
         for transaction in self:
             super(PaymentTransaction, transaction)._check_token_is_active()
