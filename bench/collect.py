@@ -14,11 +14,13 @@ from datetime import timedelta
 from benchlib import (
     QUIET,
     batch_rss,
+    halves,
     on_fresh_cursor,
     profile_done,
     profiled,
     run_cron,
     settle,
+    sum_parts,
     today,
 )
 
@@ -141,11 +143,6 @@ def cmd_setup(env, tag, size):
     return {"schedules": len(schedules)}
 
 
-def _halves(records):
-    half = len(records) // 2
-    return records[:half], records[half:]
-
-
 def cmd_floor(env, tag, part="all"):
     """Odoo's own: one account.payment per invoice copy, with the customer's token,
     created in one batch and posted with one action_post per batch (which charges
@@ -156,7 +153,7 @@ def cmd_floor(env, tag, part="all"):
     )
     invoices = env["account.move"].browse([r[0] for r in env.cr.fetchall()])
     if part != "all":
-        invoices = _halves(invoices)[part == "second"]
+        invoices = halves(invoices)[part == "second"]
     tokens = {
         t.partner_id.id: t
         for t in env["payment.token"].search([("partner_id", "in", invoices.partner_id.ids)])
@@ -329,12 +326,6 @@ def cmd_check(env, tag):
     }
 
 
-def _sum(parts, count, **extra):
-    done = sum(part[count] for part in parts)
-    seconds = sum(part["seconds"] for part in parts)
-    return {**extra, count: done, "seconds": seconds, "rate": done / seconds}
-
-
 def cmd_compare(env, tag, register_limit=0):
     """The floor and the run interleaved in halves, in this process, each half on a
     cursor of its own and on vacuumed and analysed tables: the floor on the first
@@ -344,7 +335,7 @@ def cmd_compare(env, tag, register_limit=0):
     alike (run back to back, the same code printed 0.65× to 0.84× at 300 invoices).
     Then floor 2 (on the first ``register_limit`` copies only, if given), and the
     check."""
-    second = _halves(_schedule_invoices(env, tag))[1]
+    second = halves(_schedule_invoices(env, tag))[1]
     settle(env)
     floor_a = on_fresh_cursor(env, cmd_floor, tag, "first")
     _set_aside(env, second, True)
@@ -355,8 +346,8 @@ def cmd_compare(env, tag, register_limit=0):
     run_b = on_fresh_cursor(env, cmd_run, tag, "second")
     settle(env)
     floor_b = on_fresh_cursor(env, cmd_floor, tag, "second")
-    floor = _sum([floor_a, floor_b], "payments")
-    run = _sum(
+    floor = sum_parts([floor_a, floor_b], "payments")
+    run = sum_parts(
         [run_a, run_b],
         "invoices",
         rss_mb=max(run_a["rss_mb"], run_b["rss_mb"], key=lambda mb: mb[-1] - mb[0]),

@@ -13,12 +13,14 @@ from benchlib import (
     QUIET,
     Stats,
     batch_rss,
+    halves,
     on_fresh_cursor,
     profile_done,
     profiled,
     rss_mb,
     run_cron,
     settle,
+    sum_parts,
     tag_schedules,
     today,
 )
@@ -308,7 +310,7 @@ def cmd_aside(env, tag, aside, part="all"):
     tables, so that the next run starts as the billing part's runs do."""
     schedules = tag_schedules(env, tag)
     if part != "all":
-        schedules = _halves(schedules)[part == "second"]
+        schedules = halves(schedules)[part == "second"]
     _set_aside(env, schedules, bool(int(aside)))
     settle(env)
     return {"schedules": len(schedules)}
@@ -333,17 +335,6 @@ def _warm_up(env, schedules, floor_vals=(), contract_tag=None):
     env.invalidate_all()
 
 
-def _halves(schedules):
-    half = len(schedules) // 2
-    return schedules[:half], schedules[half:]
-
-
-def _sum(parts, **extra):
-    invoices = sum(part["invoices"] for part in parts)
-    seconds = sum(part["seconds"] for part in parts)
-    return {**extra, "invoices": invoices, "seconds": seconds, "rate": invoices / seconds}
-
-
 def cmd_compare(env, tag, contract=0):
     """The floor and the run on the same schedules, interleaved in halves: the floor
     on the first half's invoices, the run on the first half, the run on the second
@@ -354,7 +345,7 @@ def cmd_compare(env, tag, contract=0):
     table sizes on average. OCA contract's run, when measured, goes in the middle the
     same way (its first half, then its second), so that all three meet the same table
     sizes on average. Then the check."""
-    first, second = _halves(tag_schedules(env, tag))
+    first, second = halves(tag_schedules(env, tag))
     vals_first, vals_second = _floor_vals(env, first), _floor_vals(env, second)
     contract = int(contract)
     _warm_up(env, first, vals_first, tag if contract else None)
@@ -378,14 +369,14 @@ def cmd_compare(env, tag, contract=0):
     env.invalidate_all()
     # memory batch by batch within one half of the run (the one that grew most):
     # between the halves the process also ran the floor and OCA contract
-    run = _sum(
+    run = sum_parts(
         [run_a, run_b],
         rss_mb=max(run_a["rss_mb"], run_b["rss_mb"], key=lambda mb: mb[-1] - mb[0]),
         batches=run_a["batches"] + run_b["batches"],
     )
-    result = {"floor": _sum([floor_a, floor_b]), "run": run}
+    result = {"floor": sum_parts([floor_a, floor_b]), "run": run}
     if contract:
-        result["contract"] = _sum([contract_a, contract_b])
+        result["contract"] = sum_parts([contract_a, contract_b])
     result["check"] = cmd_check(env, tag)
     return result
 
@@ -396,7 +387,7 @@ def _runs_interleaved(env, first_tag, second_tag):
     half), each half on vacuumed and analysed tables with everything else set aside:
     both sets meet the same table sizes on average. Per set: the runs summed."""
     first, second = tag_schedules(env, first_tag), tag_schedules(env, second_tag)
-    (a1, a2), (b1, b2) = _halves(first), _halves(second)
+    (a1, a2), (b1, b2) = halves(first), halves(second)
     _warm_up(env, first)
     _set_aside(env, first | second, True)
     runs = {first_tag: [], second_tag: []}
@@ -405,7 +396,7 @@ def _runs_interleaved(env, first_tag, second_tag):
         settle(env)
         runs[tag].append(on_fresh_cursor(env, cmd_run, tag))
     return {
-        tag: _sum(
+        tag: sum_parts(
             parts,
             rss_mb=[mb for part in parts for mb in part["rss_mb"]],
             batches=sum(part["batches"] for part in parts),
