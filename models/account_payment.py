@@ -56,6 +56,33 @@ class AccountPayment(models.Model):
 
     # --- Collection ---
 
+    def _crm_billing_generate_journal_entries(self):
+        """Give these draft payments their journal entries before they are posted,
+        as ``action_post`` would (``_generate_journal_entry``, with each payment's own
+        ``_generate_move_vals``), but linked to their payments in one statement.
+
+        Odoo links each entry with a write on its payment alone, and each such write
+        looks up, for that one payment, the invoices it is reconciled with (the
+        invoices' payment status depends on their payments' state): two queries and
+        a search per payment. ``action_post`` then finds the entries made, posts them
+        and sets the payments' state, tracked, as usual."""
+        payments = self.filtered(lambda p: not p.move_id and p.outstanding_account_id)
+        if not payments:
+            return
+        moves = self.env["account.move"].create([pay._generate_move_vals() for pay in payments])
+        payments.modified(["move_id"], before=True)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_payment AS payment SET move_id = link.move_id"
+                " FROM unnest(%s::int[], %s::int[]) AS link(payment_id, move_id)"
+                " WHERE payment.id = link.payment_id",
+                payments.ids,
+                moves.ids,
+            )
+        )
+        payments.invalidate_recordset(["move_id"])
+        payments.modified(["move_id"])
+
     def _crm_billing_link_invoices(self):
         """Name, on each of these payments, the invoices of its transaction
         (``invoice_ids``, as Odoo's ``payment.transaction._create_payment`` does), for

@@ -443,6 +443,8 @@ class CrmBillingCharge(models.Model):
             # batch's at once, as Odoo's own payments have it from their destination
             # account's compute (given here, from the invoice)
             created.partner_id.with_company(company).fetch(["property_account_position_id"])
+            # their journal entries linked in one statement, not one write each
+            created._crm_billing_generate_journal_entries()
             created.action_post()
             # reconciled as Odoo's Register Payment reconciles, its lines carrying
             # skip_invoice_sync: reconciling changes no invoice line, so the

@@ -380,6 +380,22 @@ class TestCharge(CollectionCommon):
                 )
                 for m in tracking
             ],
+            # the payment's own journal entry and chatter
+            "entry": (
+                payment.move_id.state,
+                payment.move_id.move_type,
+                payment.move_id.origin_payment_id == payment,
+                payment.move_id.journal_id == payment.journal_id,
+                bool(payment.move_id.name) and payment.move_id.name != "/",
+                sorted(
+                    (line.account_id.id, line.balance, line.partner_id.id)
+                    for line in payment.move_id.line_ids
+                ),
+            ),
+            "payment_tracking": sorted(
+                (v.field_id.name, v.old_value_char, v.new_value_char)
+                for v in payment.message_ids.tracking_value_ids
+            ),
         }
 
     def test_run_leaves_the_invoice_as_register_payment_does(self):
@@ -404,6 +420,9 @@ class TestCharge(CollectionCommon):
         paid_state = self._paid_state(invoice, run_payment)
         self.assertEqual(paid_state, self._paid_state(invoice2, by_hand))
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # what was compared includes the payment's posted entry, of two lines
+        self.assertEqual(paid_state["entry"][:3], ("posted", "entry", True))
+        self.assertEqual(len(paid_state["entry"][5]), 2)
         # what was compared includes the payment state's tracking message
         self.assertEqual(len(paid_state["tracking"]), 1)
         self.assertEqual(paid_state["tracking"][0][1], self.env.ref("account.mt_invoice_paid").id)
@@ -421,6 +440,62 @@ class TestCharge(CollectionCommon):
         )
         # the cron's author, OdooBot, as Odoo's would be in the cron
         self.assertEqual(run_tracking.author_id, self.env.ref("base.partner_root"))
+
+    def test_payments_entries_made_at_once_as_odoo_makes_them(self):
+        """The run makes its payments' journal entries for the whole batch before
+        posting them; each payment gets what Odoo's own posting gives it, one at a
+        time: its own posted entry, the same lines, state and chatter."""
+        customers = self.env["res.partner"].create(
+            [{"name": f"Entry customer {i}"} for i in range(3)]
+        )
+        journal = self.provider.journal_id
+        Payment = self.env["account.payment"].with_context(
+            tracking_disable=False, mail_notrack=False
+        )
+        vals_list = [
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": customer.id,
+                "amount": 100.0 + i,
+                "journal_id": journal.id,
+                "memo": f"Entry {i}",
+            }
+            for i, customer in enumerate(customers)
+        ]
+        by_odoo = Payment.create(vals_list)
+        by_odoo.action_post()
+        batched = Payment.create(vals_list)
+        batched._crm_billing_generate_journal_entries()
+        self.assertTrue(all(batched.move_id.mapped(lambda m: m.state == "draft")))
+        batched.action_post()
+        self.env.flush_all()
+        self.env.invalidate_all()
+
+        def made(payment):
+            entry = payment.move_id
+            return (
+                payment.state,
+                entry.state,
+                entry.move_type,
+                entry.origin_payment_id == payment,
+                entry.name.rsplit("/", 1)[0],
+                sorted(
+                    (line.account_id.id, line.balance, line.partner_id.id, line.name)
+                    for line in entry.line_ids
+                ),
+                payment.message_ids.mapped("body"),
+            )
+
+        self.assertEqual(len(batched.move_id), 3)
+        for mine, odoo in zip(batched, by_odoo, strict=True):
+            self.assertEqual(made(mine), made(odoo))
+        self.assertEqual(batched.mapped("state"), ["in_process"] * 3)
+        self.assertEqual(batched.mapped("amount"), [100.0, 101.0, 102.0])
+        # a payment that has its entry already keeps it
+        entries = batched.move_id
+        batched._crm_billing_generate_journal_entries()
+        self.assertEqual(batched.move_id, entries)
 
     def test_followed_payment_state_is_notified_as_by_odoo(self):
         """A follower who asked to hear of paid invoices is told by Odoo's own
