@@ -8,6 +8,10 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
+#: the creation message's body, as ``mail.thread.create`` writes it (its
+#: ``summary`` hides the body in the chatter, which shows the subtype's name)
+CREATION_BODY = Markup('<div summary="o_mail_notification"><p>%s</p></div>')
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -174,6 +178,65 @@ class AccountMove(models.Model):
         if bodies:
             self.env["crm.billing.schedule"].browse(bodies)._message_log_batch(bodies)
 
+    def _crm_billing_followed_in(self, subtypes):
+        """The ids of these records that someone follows for one of ``subtypes``:
+        Odoo's own messages of those subtypes notify them."""
+        if not self or not subtypes:
+            return set()
+        followers = (
+            self.env["mail.followers"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "in", self.ids),
+                    ("subtype_ids", "in", subtypes.ids),
+                ],
+                ["res_id"],
+            )
+        )
+        return set(followers.mapped("res_id"))
+
+    def _crm_billing_log_creation(self):
+        """Log the creation message of these new invoices, created without it
+        (``mail_create_nolog``), as ``mail.thread.create`` would have logged it: the
+        same body, subtype (the invoice's ``_creation_subtype``) and author, but for
+        the whole batch at once. Odoo posts each invoice's with a ``message_post`` of
+        its own, about a sixth of the billing run's time.
+
+        An invoice that someone follows for that subtype gets Odoo's own message,
+        which notifies them; nothing is logged when the caller asked for no creation
+        message (``mail_create_nolog``, ``tracking_disable``)."""
+        context = self.env.context
+        if not self or context.get("mail_create_nolog") or context.get("tracking_disable"):
+            return
+        author_id = self.env.user.partner_id.id
+        Subtype = self.env["mail.message.subtype"]
+        by_subtype = defaultdict(list)
+        for move in self:
+            by_subtype[move._creation_subtype() or Subtype].append(move.id)
+        followed = self._crm_billing_followed_in(Subtype.union(*by_subtype))
+        for subtype, ids in by_subtype.items():
+            moves = self.browse(ids)
+            if not subtype:
+                moves._message_log_batch({move.id: move._creation_message() for move in moves})
+                continue
+            alone = moves.filtered(lambda move: move.id in followed)
+            for move in alone:
+                move.sudo().message_post(
+                    subtype_id=subtype.id,
+                    author_id=author_id,
+                    body=CREATION_BODY % move._creation_message(),
+                )
+            batch = moves - alone
+            if batch:
+                messages = batch._message_log_batch(
+                    {move.id: CREATION_BODY % move._creation_message() for move in batch},
+                    author_id=author_id,
+                )
+                # a message of that subtype, visible as Odoo's own
+                messages.write({"subtype_id": subtype.id, "is_internal": False})
+
     def _crm_billing_log_with_tracking(self, bodies, author_id):
         """Log ``bodies`` ({invoice id: body}) on these invoices in one batch, each
         note also carrying the tracking Odoo would post for the invoice at commit
@@ -208,21 +271,8 @@ class AccountMove(models.Model):
                 subtype = move._track_subtype({fname: initial[fname] for fname in changes})
                 tracking[move.id] = (subtype or self.env["mail.message.subtype"], values)
         subtypes = self.env["mail.message.subtype"].union(*(s for s, _v in tracking.values()))
-        if subtypes:
-            followers = (
-                self.env["mail.followers"]
-                .sudo()
-                .search_fetch(
-                    [
-                        ("res_model", "=", self._name),
-                        ("res_id", "in", list(tracking)),
-                        ("subtype_ids", "in", subtypes.ids),
-                    ],
-                    ["res_id"],
-                )
-            )
-            for res_id in set(followers.mapped("res_id")):
-                del tracking[res_id]
+        for res_id in self.browse(tracking)._crm_billing_followed_in(subtypes):
+            del tracking[res_id]
         messages = self._message_log_batch(bodies, author_id=author_id)
         if not tracking:
             return messages

@@ -316,7 +316,14 @@ class CrmBillingSchedule(models.Model):
                 vals = schedule._prepare_invoice_vals(period)
                 vals["billing_period_id"] = period_record.id
                 vals_list.append(vals)
-            new_invoices = Move.with_company(company).create(vals_list)
+            # their creation messages logged in one batch, not one message_post each
+            CompanyMove = Move.with_company(company)
+            new_invoices = (
+                CompanyMove.with_context(mail_create_nolog=True)
+                .create(vals_list)
+                .with_env(CompanyMove.env)
+            )
+            new_invoices._crm_billing_log_creation()
             for period_record, invoice in zip(periods, new_invoices, strict=True):
                 period_record.invoice_id = invoice
             for (schedule, period), invoice in zip(work, new_invoices, strict=True):

@@ -211,6 +211,83 @@ class TestRecurringInvoicing(BillingCommon):
         self.assertEqual(len(calls), 1)
         self.assertEqual(invoices.journal_id, self.company_data["default_journal_sale"])
 
+    def test_creation_message_as_odoo_logs_it(self):
+        """The run logs its invoices' creation messages in one batch; each reads as
+        the one Odoo's own create logs: the same body, subtype, type, author and
+        visibility, nobody notified. An invoice created for a customer someone
+        follows for that subtype gets Odoo's own, which notifies them."""
+        mail = {"tracking_disable": False, "mail_create_nolog": False, "mail_notrack": False}
+        schedules = self._create_schedule(date_start=date(2027, 1, 1), auto_post=False)
+        schedules |= self._create_schedule(date_start=date(2027, 1, 1), auto_post=False)
+        schedules.action_start()
+        Move = type(self.env["account.move"])
+        post = Move.message_post
+        posted = []
+
+        def counted_post(moves, **kwargs):
+            posted.append(moves.id)
+            return post(moves, **kwargs)
+
+        with freeze_time("2027-01-05"), patch.object(Move, "message_post", counted_post):
+            invoices = schedules.with_context(**mail)._generate_invoices()
+        self.assertEqual(posted, [], "logged in one batch, not one message_post each")
+        with freeze_time("2027-01-05"):
+            by_odoo = (
+                self.env["account.move"]
+                .with_context(**mail)
+                .create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": self.customer.id,
+                        "invoice_line_ids": [Command.create({"name": "By hand", "price_unit": 9})],
+                    }
+                )
+            )
+        self.assertEqual(len(invoices), 2)
+        created = self.env.ref("account.mt_invoice_created")
+
+        def creation(move):
+            message = move.message_ids.filtered(lambda m: m.subtype_id == created)
+            self.assertEqual(len(message), 1)
+            return (
+                str(message.body),
+                message.message_type,
+                message.author_id,
+                message.is_internal,
+                message.subtype_id.internal,
+                message.notified_partner_ids,
+                message.tracking_value_ids,
+            )
+
+        for invoice in invoices:
+            self.assertEqual(creation(invoice), creation(by_odoo))
+            self.assertIn("Invoice Created", creation(invoice)[0])
+            self.assertEqual(len(invoice.message_ids), 1)
+        # with a follower who asked to hear of new invoices: Odoo's message, notified
+        watcher = self.env["res.partner"].create({"name": "Watcher", "email": "w@example.com"})
+        subscribe = Move._message_auto_subscribe
+
+        def subscribed(moves, *args, **kwargs):
+            result = subscribe(moves, *args, **kwargs)
+            moves.message_subscribe(watcher.ids, subtype_ids=created.ids)
+            return result
+
+        with (
+            freeze_time("2027-02-05"),
+            patch.object(Move, "_message_auto_subscribe", subscribed),
+            patch.object(Move, "message_post", counted_post),
+        ):
+            followed = schedules[:1].with_context(**mail)._generate_invoices()
+        self.assertEqual(posted, followed.ids)
+        message = followed.message_ids.filtered(lambda m: m.subtype_id == created)
+        self.assertEqual(len(message), 1)
+        self.assertIn(watcher, message.notified_partner_ids)
+        self.assertEqual(str(message.body), creation(by_odoo)[0])
+        # asked for no creation message, as Odoo's test cases ask: none
+        with freeze_time("2027-02-05"):
+            quiet = schedules[1:].with_context(mail_create_nolog=True)._generate_invoices()
+        self.assertFalse(quiet.message_ids.filtered(lambda m: m.subtype_id == created))
+
     def test_ten_year_old_daily_schedule_costs_as_much_as_a_new_one(self):
         """Finding the due periods of a schedule takes as many queries whatever its
         age: a daily schedule started ten years ago (3,650 invoiced periods) is
