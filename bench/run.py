@@ -353,7 +353,7 @@ def main_driver(args):
     if unknown:
         sys.exit(f"unknown parts {sorted(unknown)}; choose among {PARTS + EXTRA_PARTS}")
     quick = args.quick
-    # --quick: every part at a size that shows its ratio (about 8 minutes on two
+    # --quick: every part at a size that shows its ratio (about 4 minutes on two
     # cores); the full sizes are the (3,000 and 10,000)
     sizes = [300] if quick else [300, 3000, 10000]
     if args.sizes:
@@ -427,7 +427,7 @@ def main():
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="every part at a small size (about 8 minutes on two cores)",
+        help="every part at a small size (about 4 minutes on two cores)",
     )
     parser.add_argument("--only", help=f"comma-separated parts of {PARTS + EXTRA_PARTS}")
     parser.add_argument("--keep", action="store_true", help="keep the database")
