@@ -214,8 +214,8 @@ class TestRecurringInvoicing(BillingCommon):
     def test_creation_message_as_odoo_logs_it(self):
         """The run logs its invoices' creation messages in one batch; each reads as
         the one Odoo's own create logs: the same body, subtype, type, author and
-        visibility, nobody notified. An invoice created for a customer someone
-        follows for that subtype gets Odoo's own, which notifies them."""
+        visibility, nobody notified. An invoice that someone follows for that
+        subtype gets Odoo's own, which notifies them."""
         mail = {"tracking_disable": False, "mail_create_nolog": False, "mail_notrack": False}
         schedules = self._create_schedule(date_start=date(2027, 1, 1), auto_post=False)
         schedules |= self._create_schedule(date_start=date(2027, 1, 1), auto_post=False)
