@@ -1,6 +1,7 @@
 # Copyright 2026 crm_billing authors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 from psycopg2.errors import UniqueViolation
@@ -466,8 +467,21 @@ class TestCharge(CollectionCommon):
         by_odoo = Payment.create(vals_list)
         by_odoo.action_post()
         batched = Payment.create(vals_list)
-        batched._crm_billing_generate_journal_entries()
-        self.assertTrue(all(batched.move_id.mapped(lambda m: m.state == "draft")))
+        PaymentModel = type(Payment)
+        write = PaymentModel.write
+        writes = []
+
+        def counted_write(payments, vals):
+            writes.append(len(payments))
+            return write(payments, vals)
+
+        with patch.object(PaymentModel, "write", counted_write):
+            batched._crm_billing_generate_journal_entries()
+        self.assertEqual(writes, [], "linked in one statement, not one write each")
+        # each payment has its own draft entry, made before the posting
+        self.assertEqual(len(batched.move_id), 3)
+        self.assertEqual(batched.move_id.mapped("state"), ["draft"] * 3)
+        self.assertEqual(batched.move_id.origin_payment_id, batched)
         batched.action_post()
         self.env.flush_all()
         self.env.invalidate_all()
