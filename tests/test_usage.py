@@ -213,6 +213,19 @@ class TestUsageInvoicing(UsageCommon):
                     [usage.id, other.id],
                 )
         self.assertEqual(usage.invoice_line_id, line)
+        # a free record given twice in one call is refused, and nothing is linked
+        free = self._usage(schedule, date(2027, 4, 2), 1.0, "twice")
+        with self.assertRaisesRegex(ValidationError, "Usage twice is already invoiced"):
+            with self.env.cr.savepoint():
+                line._link_billing_usage([(line, free.ids), (line, free.ids)])
+        self.assertFalse(free.invoice_line_id)
+        # refused with a free record beside it: the free one is not linked either
+        with self.assertRaisesRegex(ValidationError, "Usage once is already invoiced"):
+            with self.env.cr.savepoint():
+                line._link_billing_usage([(line, (free | usage).ids)])
+        self.assertFalse(free.invoice_line_id)
+        line._link_billing_usage([(line, free.ids)])
+        self.assertEqual(line.billing_usage_ids, usage | free)
 
     def test_deleting_a_draft_invoice_frees_its_usage(self):
         schedule = self._metered_schedule(auto_post=False)
@@ -598,3 +611,39 @@ class TestUsageLinkConcurrency(CommittedWorkersCase):
             deleter.execute("DELETE FROM account_move_line WHERE id = %s", [ids["line"]])
             deleter.commit()
         self.assertEqual(self._links_of(ids["usage"]), 0, "the usage is free to be billed again")
+
+    def test_two_transactions_link_the_same_usage(self):
+        """The second of two transactions linking the same record, whose snapshot
+        cannot see the first's link, fails as a clash of two workers does: Odoo
+        retries it, and the retry is refused in the user's words."""
+        ids = self._make_draft_invoice_with_usage()
+        with self.registry.cursor() as first_cr, self.registry.cursor() as second_cr:
+            second = self._committed_env(second_cr)
+            second_cr.execute("SELECT 1")  # its snapshot, taken before the link
+            first = self._committed_env(first_cr)
+            line = first["account.move.line"].browse(ids["line"])
+            line._link_billing_usage([(line, [ids["usage"]])])
+            first_cr.commit()
+            # the second bills it on an invoice of its own, of the same schedule
+            vals = {
+                "move_type": "out_invoice",
+                "partner_id": ids["partner"],
+                "billing_schedule_id": ids["schedule"],
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Race GB, again",
+                            "price_unit": 0.5,
+                            "billing_usage_ids": [Command.set([ids["usage"]])],
+                        }
+                    )
+                ],
+            }
+            with self.assertRaises(pg_errors.SerializationFailure):
+                second["account.move"].create(vals)
+            second_cr.rollback()
+            second.invalidate_all()
+            with self.assertRaisesRegex(ValidationError, "Usage race is already invoiced"):
+                second["account.move"].create(vals)
+            second_cr.rollback()
+        self.assertEqual(self._links_of(ids["usage"]), 1, "linked once")
