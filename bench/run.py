@@ -398,10 +398,12 @@ def main_driver(args):
             if part in parts:
                 part_started, loading, processes = time.monotonic(), bench.loading, bench.processes
                 if not first:
-                    # the whole database vacuumed and analysed: a part does not start
-                    # while autovacuum works through the rows the one before wrote
-                    # (after the usage part's 300,000, the first billing half met it)
+                    # the whole database vacuumed, analysed and checkpointed: a part
+                    # does not start while autovacuum and the checkpointer work
+                    # through the rows the one before wrote (after the usage part's
+                    # 300,000, the billing part's first halves met them)
                     bench.call_sql("VACUUM ANALYZE", db=bench.db)
+                    bench.call_sql("CHECKPOINT", db=bench.db)
                 first = False
                 steps[part]()
                 spent.append(
