@@ -177,6 +177,11 @@ class Bench:
         cmd = self.worker_cmd("-", "sql", db, sql)
         subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
+    def vacuum_db(self):
+        """The whole database vacuumed, analysed and checkpointed (see ``vacuum``)."""
+        cmd = self.worker_cmd("-", "vacuum", self.db)
+        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
     def start_server(self):
         """An Odoo HTTP server on the database (one process, no cron), for RPC."""
         import urllib.request
@@ -341,12 +346,18 @@ def settle(env):
     autovacuum leaves them between two runs of a cron: a timed phase does not start
     on the dead rows and stale statistics of the one before it; then a checkpoint
     (see ``checkpoint``)."""
+    env.cr.commit()
+    vacuum(env.cr.dbname, SETTLED_TABLES)
+
+
+def vacuum(dbname, tables=()):
+    """``VACUUM ANALYZE`` of ``tables`` (of the whole database when none), then a
+    checkpoint."""
     import odoo
 
-    env.cr.commit()
-    with odoo.sql_db.db_connect(env.cr.dbname).cursor() as cr:
+    with odoo.sql_db.db_connect(dbname).cursor() as cr:
         cr._cnx.autocommit = True
-        cr.execute(f"VACUUM ANALYZE {', '.join(SETTLED_TABLES)}")
+        cr.execute(f"VACUUM ANALYZE {', '.join(tables)}")
         checkpoint(cr)
 
 
@@ -428,10 +439,10 @@ def worker_main(spec, module, words):
         connection = odoo.sql_db.db_connect(db)
         with connection.cursor() as cr:
             cr._cnx.autocommit = True
-            if sql == "CHECKPOINT":
-                checkpoint(cr)
-            else:
-                cr.execute(sql)
+            cr.execute(sql)
+        return
+    if command == "vacuum":
+        vacuum(args[0])
         return
     sys.path.insert(0, HERE)
     commands = importlib.import_module(module).COMMANDS

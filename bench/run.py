@@ -402,8 +402,7 @@ def main_driver(args):
                     # does not start while autovacuum and the checkpointer work
                     # through the rows the one before wrote (after the usage part's
                     # 300,000, the billing part's first halves met them)
-                    bench.call_sql("VACUUM ANALYZE", db=bench.db)
-                    bench.call_sql("CHECKPOINT", db=bench.db)
+                    bench.vacuum_db()
                 first = False
                 steps[part]()
                 spent.append(
